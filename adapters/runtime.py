@@ -1,0 +1,108 @@
+"""The composition root: builds the event store, the application and the read models."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from eventsourcing.sqlite import SQLiteDatastore
+from eventsourcing.utils import get_topic
+
+from orgledger.application.append_condition import GuardedPOPORecorder, GuardedSQLiteRecorder
+from orgledger.application.ledger import OrgLedger
+from orgledger.projections.organizations import OrganizationsView
+from orgledger.projections.projector import Projector
+from orgledger.projections.store import ViewStore
+
+from .settings import ConfigurationError, Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    ledger: OrgLedger
+    store: ViewStore
+    projector: Projector
+    organizations: OrganizationsView
+    # True when this process keeps the views itself; False when a projector elsewhere does.
+    inline_projector: bool = True
+
+    def settle(self, position: int) -> None:
+        """Read-your-writes: return once the views show everything up to `position`."""
+        if self.inline_projector:
+            self.projector.catch_up()
+        else:
+            self.projector.wait_for(position)
+
+    def sync(self) -> None:
+        self.settle(self.ledger.recorder.max_notification_id() or 0)
+
+    def read(self) -> Any:
+        return self.store.transaction(commit=False)
+
+    def close(self) -> None:
+        self.ledger.close()
+        self.store.close()
+
+
+class ViewDirectory:
+    """The application's read-side port, answered from the organizations view."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def user_ids_by_email(self, email: str) -> list[str]:
+        self.runtime.sync()
+        with self.runtime.read() as cur:
+            return self.runtime.organizations.user_ids_by_email(cur, email)
+
+    def member_ids(self, organization_id: str) -> tuple[list[str], int]:
+        self.runtime.sync()
+        view = self.runtime.organizations
+        with self.runtime.read() as cur:
+            return view.member_ids(cur, organization_id), view.position(cur)
+
+
+def ledger_env(settings: Settings) -> dict[str, str]:
+    if settings.backend == "popo":
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.popo",
+            "APPLICATION_RECORDER_TOPIC": get_topic(GuardedPOPORecorder),
+        }
+    if settings.backend == "sqlite":
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(settings.data_dir / "events.db"),
+            "SQLITE_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC": get_topic(GuardedSQLiteRecorder),
+        }
+    raise ConfigurationError(
+        "DATABASE_URL is set, but PostgreSQL support is not available in this build. "
+        "Unset DATABASE_URL to use SQLite under ORGLEDGER_DATA_DIR."
+    )
+
+
+def view_datastore(settings: Settings) -> SQLiteDatastore:
+    if settings.backend == "popo":
+        return SQLiteDatastore(f"file:views-{uuid.uuid4().hex}?mode=memory&cache=shared")
+    return SQLiteDatastore(str(settings.data_dir / "views.db"), lock_timeout=30)
+
+
+_create_lock = threading.Lock()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    if settings.backend != "popo":
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ledger = OrgLedger(env=ledger_env(settings))
+    store = ViewStore(view_datastore(settings))
+    organizations = OrganizationsView()
+    projector = Projector(ledger, store, [organizations])
+    with _create_lock:
+        projector.create_tables()
+    runtime = Runtime(settings, ledger, store, projector, organizations)
+    ledger.directory = ViewDirectory(runtime)
+    runtime.sync()
+    return runtime

@@ -1,0 +1,39 @@
+"""Configuration, read from the environment the same way by every command."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ConfigurationError(Exception):
+    """Raised when the environment does not describe a usable configuration."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    master_key: str | None = None
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    pg_schema: str = "public"
+    # "popo" keeps events in memory (tests); "sqlite" and "postgres" are the real stores.
+    backend: str = "sqlite"
+    log_format: str = "text"
+    metrics_require_auth: bool = False
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        database_url = env.get("DATABASE_URL") or None
+        return cls(
+            master_key=env.get("LITELLM_MASTER_KEY") or None,
+            data_dir=Path(env.get("ORGLEDGER_DATA_DIR", "data")).resolve(),
+            database_url=database_url,
+            pg_schema=env.get("ORGLEDGER_PG_SCHEMA", "public"),
+            backend="postgres" if database_url else "sqlite",
+            log_format=env.get("ORGLEDGER_LOG_FORMAT", "text"),
+            metrics_require_auth=env.get("ORGLEDGER_METRICS_REQUIRE_AUTH", "").lower()
+            in ("1", "true", "yes"),
+        )

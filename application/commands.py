@@ -1,0 +1,79 @@
+"""Commands: what a caller asks for, already parsed and typed at the edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from orgledger.domain.values import Actor, BudgetLimits
+
+
+@dataclass(frozen=True)
+class CreateOrg:
+    actor: Actor
+    organization_alias: str
+    organization_id: str | None = None
+    budget_id: str | None = None
+    limits: BudgetLimits = field(default_factory=BudgetLimits)
+    models: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    object_permission: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class UpdateOrg:
+    actor: Actor
+    organization_id: str
+    organization_alias: str | None = None
+    models: list[str] | None = None
+    metadata: dict[str, Any] | None = None
+    spend: float | None = None
+    object_permission: dict[str, Any] | None = None
+    limits: BudgetLimits = field(default_factory=BudgetLimits)
+
+
+@dataclass(frozen=True)
+class DeleteOrgs:
+    actor: Actor
+    organization_ids: list[str]
+
+
+@dataclass(frozen=True)
+class NewMember:
+    role: str
+    user_id: str | None = None
+    user_email: str | None = None
+
+
+@dataclass(frozen=True)
+class AddMembers:
+    actor: Actor
+    organization_id: str
+    members: list[NewMember]
+
+
+@dataclass(frozen=True)
+class UpdateMember:
+    actor: Actor
+    organization_id: str
+    user_id: str | None = None
+    user_email: str | None = None
+    role: str | None = None
+    max_budget_in_organization: float | None = None
+
+
+@dataclass(frozen=True)
+class RemoveMember:
+    actor: Actor
+    organization_id: str
+    user_id: str | None = None
+    user_email: str | None = None
+
+
+@dataclass(frozen=True)
+class Done:
+    """What a command did: the log position to wait for, and the ids it touched."""
+
+    position: int
+    organization_ids: list[str] = field(default_factory=list)
+    user_ids: list[str] = field(default_factory=list)

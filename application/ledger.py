@@ -1,0 +1,239 @@
+"""The OrgLedger application: one method per command; each decides, then saves atomically."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import Mapper
+from eventsourcing.utils import get_topic
+
+from orgledger.domain.budget import Budget, check_limits
+from orgledger.domain.errors import (
+    InvalidRequestError,
+    MemberExistsError,
+    MemberNotFoundError,
+    OrganizationExistsError,
+    OrganizationNotFoundError,
+    UserNotFoundError,
+)
+from orgledger.domain.membership import Membership
+from orgledger.domain.organization import Organization, merge_permission
+from orgledger.domain.user import User
+from orgledger.domain.values import Actor, BudgetLimits
+
+from .append_condition import AppendCondition
+from .commands import AddMembers, CreateOrg, DeleteOrgs, Done, RemoveMember, UpdateMember, UpdateOrg
+from .mapper import MsgspecMapper
+from .ports import Directory
+from .retry import retry_on_conflict
+
+JOINING_TOPICS = (get_topic(Membership.MemberAdded), get_topic(Membership.MemberRejoined))
+
+
+class OrgLedger(Application):
+    name = "orgledger"
+    directory: Directory
+
+    def construct_mapper(self) -> Mapper:
+        return MsgspecMapper(
+            transcoder=self.construct_transcoder(),
+            compressor=self.factory.compressor(),
+            cipher=self.factory.cipher(),
+        )
+
+    # Commands.
+
+    @retry_on_conflict
+    def create_org(self, cmd: CreateOrg) -> Done:
+        """Create an organization and, unless it names one, its budget, in one save."""
+        check_limits(cmd.limits)
+        organization_id = cmd.organization_id or str(uuid4())
+        if Organization.create_id(organization_id) in self.repository:
+            raise OrganizationExistsError(
+                f"Organization with organization_id={organization_id} already exists"
+            )
+        new = []
+        if cmd.budget_id is None:
+            budget = Budget.open(str(uuid4()), cmd.limits, cmd.actor)
+            new.append(budget)
+        elif (budget := self._find(Budget, cmd.budget_id)) is None:
+            raise InvalidRequestError(f"Budget not found for budget_id={cmd.budget_id}")
+        org = Organization(
+            organization_id=organization_id,
+            organization_alias=cmd.organization_alias,
+            budget_id=budget.budget_id,
+            models=list(cmd.models),
+            metadata=dict(cmd.metadata),
+            object_permission=(
+                None if cmd.object_permission is None else merge_permission(None, cmd.object_permission)
+            ),
+            actor=cmd.actor,
+        )
+        return Done(self._save(*new, org), organization_ids=[organization_id])
+
+    @retry_on_conflict
+    def update_org(self, cmd: UpdateOrg) -> Done:
+        """Change an organization's fields and its budget's limits together."""
+        org = self._active_org(cmd.organization_id)
+        budget = self.repository.get(Budget.create_id(org.budget_id))
+        org_fields: dict[str, Any] = {
+            "organization_alias": cmd.organization_alias,
+            "models": cmd.models,
+            "metadata": cmd.metadata,
+            "spend": cmd.spend,
+            "object_permission": cmd.object_permission,
+        }
+        if any(v is not None for v in org_fields.values()):
+            org.update(actor=cmd.actor, **org_fields)
+        budget.update(cmd.limits, cmd.actor)
+        return Done(self._save(org, budget), organization_ids=[cmd.organization_id])
+
+    @retry_on_conflict
+    def delete_orgs(self, cmd: DeleteOrgs) -> Done:
+        """Delete organizations with every membership, all or none."""
+        orgs, removals = [], []
+        quiet_after = None
+        for organization_id in dict.fromkeys(cmd.organization_ids):
+            org = self._find(Organization, organization_id)
+            if org is None or org.deleted:
+                raise OrganizationNotFoundError(f"Organization={organization_id} not found")
+            org.delete(cmd.actor)
+            orgs.append(org)
+            user_ids, complete_to = self.directory.member_ids(organization_id)
+            quiet_after = complete_to if quiet_after is None else min(quiet_after, complete_to)
+            for user_id in user_ids:
+                membership = self.repository.get(Membership.create_id(organization_id, user_id))
+                membership.remove(cmd.actor)
+                removals.append(membership)
+        # A member who joined after the roster was read would be left behind: refuse and retry.
+        condition = AppendCondition(quiet_after=quiet_after, quiet_topics=JOINING_TOPICS)
+        return Done(
+            self._save(*orgs, *removals, condition=condition),
+            organization_ids=[o.organization_id for o in orgs],
+        )
+
+    @retry_on_conflict
+    def add_members(self, cmd: AddMembers) -> Done:
+        """Add members, creating users that do not exist yet, in one save."""
+        org = self._find(Organization, cmd.organization_id)
+        if org is None or org.deleted:
+            raise OrganizationNotFoundError(
+                f"Organization not found for organization_id={cmd.organization_id}"
+            )
+        changed: list[Any] = []
+        user_ids: list[str] = []
+        for member in cmd.members:
+            user = self._user_for_new_member(member.user_id, member.user_email, cmd.actor)
+            if user.pending_events:
+                changed.append(user)
+            if user.user_id in user_ids:
+                raise MemberExistsError(f"User {user.user_id} is listed twice")
+            user_ids.append(user.user_id)
+            membership = self._find(Membership, cmd.organization_id, user.user_id)
+            if membership is None:
+                membership = Membership.join(org, user.user_id, member.role, cmd.actor)
+            else:
+                membership.rejoin(org, member.role, cmd.actor)
+            changed.append(membership)
+        condition = AppendCondition(versions={org.id: org.version})
+        return Done(
+            self._save(*changed, condition=condition),
+            organization_ids=[cmd.organization_id],
+            user_ids=user_ids,
+        )
+
+    @retry_on_conflict
+    def update_member(self, cmd: UpdateMember) -> Done:
+        """Change a member's role and/or their budget inside the organization."""
+        org = self._find(Organization, cmd.organization_id)
+        if org is None or org.deleted:
+            raise InvalidRequestError(
+                f"Organization not found for organization_id={cmd.organization_id}"
+            )
+        membership = self._active_membership(org, cmd.user_id, cmd.user_email)
+        changed: list[Any] = []
+        if cmd.role is not None:
+            membership.change_role(cmd.role, cmd.actor)
+        if cmd.max_budget_in_organization is not None:
+            limits = BudgetLimits(max_budget=cmd.max_budget_in_organization)
+            if membership.budget_id is None:
+                budget = Budget.open(str(uuid4()), limits, cmd.actor)
+                membership.set_budget(budget.budget_id, cmd.actor)
+            else:
+                budget = self.repository.get(Budget.create_id(membership.budget_id))
+                budget.update(limits, cmd.actor)
+            changed.append(budget)
+        condition = AppendCondition(versions={org.id: org.version})
+        return Done(
+            self._save(*changed, membership, condition=condition),
+            organization_ids=[cmd.organization_id],
+            user_ids=[membership.user_id],
+        )
+
+    @retry_on_conflict
+    def remove_member(self, cmd: RemoveMember) -> Done:
+        """Remove a member from an organization."""
+        org = self._find(Organization, cmd.organization_id)
+        if org is None or org.deleted:
+            raise InvalidRequestError(
+                f"Organization not found for organization_id={cmd.organization_id}"
+            )
+        membership = self._active_membership(org, cmd.user_id, cmd.user_email)
+        membership.remove(cmd.actor)
+        condition = AppendCondition(versions={org.id: org.version})
+        return Done(
+            self._save(membership, condition=condition),
+            organization_ids=[cmd.organization_id],
+            user_ids=[membership.user_id],
+        )
+
+    # Helpers.
+
+    def _save(self, *aggregates: Any, condition: AppendCondition | None = None) -> int:
+        recordings = self.save(*aggregates, condition=condition)
+        if recordings:
+            return recordings[-1].notification.id
+        return self.recorder.max_notification_id() or 0
+
+    def _find(self, cls: type, *key: str) -> Any:
+        try:
+            return self.repository.get(cls.create_id(*key))
+        except AggregateNotFoundError:
+            return None
+
+    def _active_org(self, organization_id: str) -> Organization:
+        org = self._find(Organization, organization_id)
+        if org is None or org.deleted:
+            raise OrganizationNotFoundError(
+                f"Organization not found for organization_id={organization_id}"
+            )
+        return org
+
+    def _user_for_new_member(self, user_id: str | None, email: str | None, actor: Actor) -> User:
+        if user_id is not None and (user := self._find(User, user_id)) is not None:
+            return user
+        if email is not None:
+            matches = self.directory.user_ids_by_email(email)
+            if len(matches) > 1:
+                raise InvalidRequestError(
+                    "Multiple users with this email found in db. Please use 'user_id' instead."
+                )
+            if matches:
+                return self.repository.get(User.create_id(matches[0]))
+        return User.register(user_id=user_id or str(uuid4()), user_email=email, actor=actor)
+
+    def _active_membership(self, org: Organization, user_id: str | None, email: str | None) -> Membership:
+        if user_id is None:
+            matches = self.directory.user_ids_by_email(email or "")
+            if len(matches) != 1:
+                raise UserNotFoundError(
+                    f"Unique user not found for user_email={email}. Potential duplicate OR "
+                    "non-existent user_email in LiteLLM_UserTable. Use 'user_id' instead."
+                )
+            user_id = matches[0]
+        membership = self._find(Membership, org.organization_id, user_id)
+        if membership is None or membership.removed:
+            raise MemberNotFoundError(f"Member not found in organization for user_id={user_id}")
+        return membership

@@ -1,0 +1,29 @@
+"""Aggregate ids derived from natural keys, so the store itself enforces uniqueness."""
+
+from __future__ import annotations
+
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+
+def _id(*parts: str) -> UUID:
+    return uuid5(NAMESPACE_URL, "orgledger:" + "/".join(parts))
+
+
+def organization_uuid(organization_id: str) -> UUID:
+    return _id("organization", organization_id)
+
+
+def membership_uuid(organization_id: str, user_id: str) -> UUID:
+    return _id("membership", organization_id, user_id)
+
+
+def budget_uuid(budget_id: str) -> UUID:
+    return _id("budget", budget_id)
+
+
+def user_uuid(user_id: str) -> UUID:
+    return _id("user", user_id)
+
+
+def key_uuid(token_hash: str) -> UUID:
+    return _id("key", token_hash)

@@ -1,0 +1,67 @@
+"""What every read model shares: its tables, its log position, and how events reach it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import singledispatchmethod
+from typing import Any
+
+from .store import Cursor
+
+
+def iso(ts: datetime) -> str:
+    """LiteLLM's timestamp format: ISO-8601 UTC with microseconds and a Z."""
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+POSITIONS_DDL = (
+    "CREATE TABLE IF NOT EXISTS projection_positions "
+    "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+)
+
+
+class Projection:
+    """A read model: SQL tables kept in step with the event log.
+
+    `prefix` lets a rebuild fill a second set of tables beside the live one."""
+
+    name = "projection"
+    table_names: tuple[str, ...] = ()
+
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = prefix
+        self.t = {name: f"{prefix}{name}" for name in self.table_names}
+
+    @property
+    def position_key(self) -> str:
+        return f"{self.prefix}{self.name}"
+
+    def ddl(self) -> list[str]:
+        raise NotImplementedError
+
+    def create_tables(self, cur: Cursor) -> None:
+        cur.execute(POSITIONS_DDL)
+        for statement in self.ddl():
+            cur.execute(statement.format(**self.t))
+
+    def drop_tables(self, cur: Cursor) -> None:
+        for table in self.t.values():
+            cur.execute(f"DROP TABLE IF EXISTS {table}")
+        cur.execute("DELETE FROM projection_positions WHERE name=?", (self.position_key,))
+
+    def position(self, cur: Cursor) -> int:
+        row = cur.execute(
+            "SELECT position FROM projection_positions WHERE name=?", (self.position_key,)
+        ).one()
+        return row["position"] if row else 0
+
+    def set_position(self, cur: Cursor, position: int) -> None:
+        cur.execute(
+            "INSERT INTO projection_positions (name, position) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+            (self.position_key, position),
+        )
+
+    @singledispatchmethod
+    def apply(self, event: Any, cur: Cursor, position: int) -> None:
+        """Events this view does not show only move its position on."""

@@ -1,0 +1,366 @@
+"""The organizations read model: organizations, their budgets, memberships and users.
+
+It answers /organization/info, /organization/list and the deprecated POST info, and the
+look-ups the application needs (users by email, an organization's members)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orgledger.domain.budget import Budget
+from orgledger.domain.membership import Membership
+from orgledger.domain.organization import Organization
+from orgledger.domain.user import User
+
+from .base import Projection, iso
+from .store import Cursor, from_json, to_json
+
+BUDGET_FIELDS = (
+    "soft_budget", "max_budget", "max_parallel_requests", "tpm_limit", "rpm_limit",
+    "model_max_budget", "budget_duration",
+)
+
+
+class OrganizationsView(Projection):
+    name = "organizations"
+    table_names = ("orgs", "budgets", "memberships", "users")
+
+    def ddl(self) -> list[str]:
+        return [
+            "CREATE TABLE IF NOT EXISTS {orgs} (organization_id TEXT PRIMARY KEY,"
+            " organization_alias TEXT NOT NULL, budget_id TEXT NOT NULL, spend DOUBLE PRECISION NOT NULL,"
+            " metadata TEXT NOT NULL, models TEXT NOT NULL, object_permission TEXT,"
+            " created_by TEXT NOT NULL, updated_by TEXT NOT NULL, created_at TEXT NOT NULL,"
+            " updated_at TEXT NOT NULL, seq BIGINT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS {orgs}_seq ON {orgs} (seq)",
+            "CREATE TABLE IF NOT EXISTS {budgets} (budget_id TEXT PRIMARY KEY,"
+            " soft_budget DOUBLE PRECISION, max_budget DOUBLE PRECISION, max_parallel_requests BIGINT,"
+            " tpm_limit BIGINT, rpm_limit BIGINT, model_max_budget TEXT, budget_duration TEXT,"
+            " created_by TEXT NOT NULL, updated_by TEXT NOT NULL, created_at TEXT NOT NULL,"
+            " updated_at TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS {memberships} (organization_id TEXT NOT NULL,"
+            " user_id TEXT NOT NULL, user_role TEXT NOT NULL, spend DOUBLE PRECISION NOT NULL,"
+            " budget_id TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, seq BIGINT NOT NULL,"
+            " PRIMARY KEY (organization_id, user_id))",
+            "CREATE INDEX IF NOT EXISTS {memberships}_user ON {memberships} (user_id)",
+            "CREATE TABLE IF NOT EXISTS {users} (user_id TEXT PRIMARY KEY, user_email TEXT,"
+            " user_role TEXT NOT NULL, models TEXT NOT NULL, max_budget DOUBLE PRECISION,"
+            " metadata TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS {users}_email ON {users} (user_email)",
+        ]
+
+    # Events.
+
+    @Projection.apply.register
+    def _(self, e: Organization.OrgCreated, cur: Cursor, position: int) -> None:
+        at = iso(e.timestamp)
+        permission = e.object_permission.as_dict() if e.object_permission else None
+        cur.execute(
+            f"INSERT INTO {self.t['orgs']} VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (e.organization_id, e.organization_alias, e.budget_id, 0.0, to_json(e.metadata),
+             to_json(e.models), to_json(permission), e.actor.user_id, e.actor.user_id, at, at,
+             position),
+        )
+
+    @Projection.apply.register
+    def _(self, e: Organization.OrgUpdated, cur: Cursor, position: int) -> None:
+        changes: dict[str, Any] = {"updated_by": e.actor.user_id, "updated_at": iso(e.timestamp)}
+        if e.organization_alias is not None:
+            changes["organization_alias"] = e.organization_alias
+        if e.models is not None:
+            changes["models"] = to_json(e.models)
+        if e.metadata is not None:
+            changes["metadata"] = to_json(e.metadata)
+        if e.spend is not None:
+            changes["spend"] = e.spend
+        if e.object_permission is not None:
+            changes["object_permission"] = to_json(e.object_permission.as_dict())
+        self._update(cur, "orgs", changes, "organization_id=?", (e.organization_id,))
+
+    @Projection.apply.register
+    def _(self, e: Organization.OrgDeleted, cur: Cursor, position: int) -> None:
+        cur.execute(f"DELETE FROM {self.t['orgs']} WHERE organization_id=?", (e.organization_id,))
+
+    @Projection.apply.register
+    def _(self, e: Budget.BudgetCreated, cur: Cursor, position: int) -> None:
+        at = iso(e.timestamp)
+        limits = e.limits.as_dict()
+        limits["model_max_budget"] = to_json(limits["model_max_budget"])
+        cur.execute(
+            f"INSERT INTO {self.t['budgets']} VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (e.budget_id, *(limits[f] for f in BUDGET_FIELDS), e.actor.user_id, e.actor.user_id,
+             at, at),
+        )
+
+    @Projection.apply.register
+    def _(self, e: Budget.BudgetUpdated, cur: Cursor, position: int) -> None:
+        changes = {k: v for k, v in e.changes.as_dict().items() if v is not None}
+        if "model_max_budget" in changes:
+            changes["model_max_budget"] = to_json(changes["model_max_budget"])
+        changes.update(updated_by=e.actor.user_id, updated_at=iso(e.timestamp))
+        self._update(cur, "budgets", changes, "budget_id=?", (e.budget_id,))
+
+    @Projection.apply.register
+    def _(self, e: Membership.MemberAdded, cur: Cursor, position: int) -> None:
+        self._insert_membership(cur, e.organization_id, e.user_id, e.role, e, position)
+
+    @Projection.apply.register
+    def _(self, e: Membership.MemberRejoined, cur: Cursor, position: int) -> None:
+        self._insert_membership(cur, e.organization_id, e.user_id, e.role, e, position)
+
+    @Projection.apply.register
+    def _(self, e: Membership.RoleChanged, cur: Cursor, position: int) -> None:
+        changes = {"user_role": e.role, "updated_at": iso(e.timestamp)}
+        self._update(cur, "memberships", changes, "organization_id=? AND user_id=?",
+                     (e.organization_id, e.user_id))
+
+    @Projection.apply.register
+    def _(self, e: Membership.MemberBudgetChanged, cur: Cursor, position: int) -> None:
+        changes = {"budget_id": e.budget_id, "updated_at": iso(e.timestamp)}
+        self._update(cur, "memberships", changes, "organization_id=? AND user_id=?",
+                     (e.organization_id, e.user_id))
+
+    @Projection.apply.register
+    def _(self, e: Membership.MemberRemoved, cur: Cursor, position: int) -> None:
+        cur.execute(
+            f"DELETE FROM {self.t['memberships']} WHERE organization_id=? AND user_id=?",
+            (e.organization_id, e.user_id),
+        )
+
+    @Projection.apply.register
+    def _(self, e: User.UserCreated, cur: Cursor, position: int) -> None:
+        at = iso(e.timestamp)
+        cur.execute(
+            f"INSERT INTO {self.t['users']} VALUES (?,?,?,?,?,?,?,?)",
+            (e.user_id, e.user_email, e.user_role, to_json(e.models), e.max_budget,
+             to_json(e.metadata), at, at),
+        )
+
+    def _insert_membership(self, cur: Cursor, org_id: str, user_id: str, role: str, e: Any,
+                           position: int) -> None:
+        at = iso(e.timestamp)
+        cur.execute(
+            f"INSERT INTO {self.t['memberships']} VALUES (?,?,?,?,?,?,?,?)",
+            (org_id, user_id, role, 0.0, None, at, at, position),
+        )
+
+    def _update(self, cur: Cursor, table: str, changes: dict[str, Any], where: str,
+                params: tuple[Any, ...]) -> None:
+        sets = ", ".join(f"{k}=?" for k in changes)
+        cur.execute(f"UPDATE {self.t[table]} SET {sets} WHERE {where}", (*changes.values(), *params))
+
+    # Queries.
+
+    def org(self, cur: Cursor, organization_id: str) -> dict[str, Any] | None:
+        rows = self.orgs(cur, org_id=organization_id)
+        return rows[0] if rows else None
+
+    def orgs(
+        self,
+        cur: Cursor,
+        *,
+        member: str | None = None,
+        org_id: str | None = None,
+        org_alias: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Organizations with budget and members, oldest first, filtered with AND."""
+        where, params = [], []
+        if member is not None:
+            where.append(f"o.organization_id IN (SELECT organization_id FROM {self.t['memberships']}"
+                         " WHERE user_id=?)")
+            params.append(member)
+        if org_id is not None:
+            where.append("o.organization_id=?")
+            params.append(org_id)
+        if org_alias is not None:
+            where.append("LOWER(o.organization_alias) LIKE ? ESCAPE '\\'")
+            params.append("%" + _escape_like(org_alias.lower()) + "%")
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        orgs = cur.execute(
+            f"SELECT o.*, {', '.join('b.' + f for f in BUDGET_FIELDS)} FROM {self.t['orgs']} o"
+            f" JOIN {self.t['budgets']} b ON b.budget_id = o.budget_id {clause} ORDER BY o.seq",
+            params,
+        ).all()
+        members = self._members_of(cur, [o["organization_id"] for o in orgs], member, org_id)
+        return [_org_shape(o, members.get(o["organization_id"], [])) for o in orgs]
+
+    def _members_of(self, cur: Cursor, ids: list[str], member: str | None,
+                    org_id: str | None) -> dict[str, list[dict[str, Any]]]:
+        if not ids:
+            return {}
+        if org_id is not None or len(ids) == 1:
+            rows = cur.execute(
+                f"SELECT * FROM {self.t['memberships']} WHERE organization_id=? ORDER BY seq",
+                (ids[0],),
+            ).all()
+        elif member is not None:
+            rows = cur.execute(
+                f"SELECT m.* FROM {self.t['memberships']} m WHERE m.organization_id IN"
+                f" (SELECT organization_id FROM {self.t['memberships']} WHERE user_id=?)"
+                " ORDER BY m.seq",
+                (member,),
+            ).all()
+        else:
+            rows = cur.execute(f"SELECT * FROM {self.t['memberships']} ORDER BY seq").all()
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            grouped.setdefault(row["organization_id"], []).append(_membership_shape(row))
+        return grouped
+
+    def raw_orgs(self, cur: Cursor, ids: list[str]) -> list[dict[str, Any]]:
+        """The deprecated POST /organization/info shape: database rows with the budget row."""
+        result = []
+        for organization_id in ids:
+            row = cur.execute(
+                f"SELECT * FROM {self.t['orgs']} WHERE organization_id=?", (organization_id,)
+            ).one()
+            if row is None:
+                continue
+            budget = cur.execute(
+                f"SELECT * FROM {self.t['budgets']} WHERE budget_id=?", (row["budget_id"],)
+            ).one()
+            result.append(_raw_org_shape(row, budget))
+        return result
+
+    def membership(self, cur: Cursor, organization_id: str, user_id: str) -> dict[str, Any] | None:
+        row = cur.execute(
+            f"SELECT * FROM {self.t['memberships']} WHERE organization_id=? AND user_id=?",
+            (organization_id, user_id),
+        ).one()
+        if row is None:
+            return None
+        shape = _membership_shape(row)
+        if row["budget_id"] is not None:
+            shape["litellm_budget_table"] = self.budget(cur, row["budget_id"])
+        return shape
+
+    def budget(self, cur: Cursor, budget_id: str) -> dict[str, Any] | None:
+        row = cur.execute(
+            f"SELECT * FROM {self.t['budgets']} WHERE budget_id=?", (budget_id,)
+        ).one()
+        return None if row is None else _budget_shape(row)
+
+    def users(self, cur: Cursor, user_ids: list[str]) -> list[dict[str, Any]]:
+        shapes = []
+        for user_id in user_ids:
+            row = cur.execute(f"SELECT * FROM {self.t['users']} WHERE user_id=?", (user_id,)).one()
+            if row is not None:
+                shapes.append(_user_shape(row))
+        return shapes
+
+    def user_ids_by_email(self, cur: Cursor, email: str) -> list[str]:
+        rows = cur.execute(
+            f"SELECT user_id FROM {self.t['users']} WHERE user_email=? ORDER BY user_id", (email,)
+        ).all()
+        return [r["user_id"] for r in rows]
+
+    def member_ids(self, cur: Cursor, organization_id: str) -> list[str]:
+        rows = cur.execute(
+            f"SELECT user_id FROM {self.t['memberships']} WHERE organization_id=? ORDER BY seq",
+            (organization_id,),
+        ).all()
+        return [r["user_id"] for r in rows]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _budget_shape(row: dict[str, Any]) -> dict[str, Any]:
+    shape: dict[str, Any] = {"budget_id": row["budget_id"]}
+    for f in BUDGET_FIELDS:
+        shape[f] = from_json(row[f]) if f == "model_max_budget" else row[f]
+    return shape
+
+
+def _membership_shape(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "user_id": row["user_id"],
+        "organization_id": row["organization_id"],
+        "user_role": row["user_role"],
+        "spend": row["spend"],
+        "budget_id": row["budget_id"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "user": None,
+        "litellm_budget_table": None,
+    }
+
+
+def _org_shape(row: dict[str, Any], members: list[dict[str, Any]]) -> dict[str, Any]:
+    permission = from_json(row["object_permission"])
+    return {
+        "organization_id": row["organization_id"],
+        "organization_alias": row["organization_alias"],
+        "budget_id": row["budget_id"],
+        "spend": row["spend"],
+        "metadata": from_json(row["metadata"]),
+        "models": from_json(row["models"]),
+        "created_by": row["created_by"],
+        "updated_by": row["updated_by"],
+        "users": None,
+        "litellm_budget_table": _budget_shape(row),
+        "object_permission": permission,
+        "object_permission_id": permission["object_permission_id"] if permission else None,
+        "members": members,
+        "teams": [],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+
+
+def _raw_org_shape(row: dict[str, Any], budget: dict[str, Any] | None) -> dict[str, Any]:
+    permission = from_json(row["object_permission"])
+    budget_row = None
+    if budget is not None:
+        budget_row = {
+            **_budget_shape(budget),
+            "budget_reset_at": None,
+            "created_at": budget["created_at"],
+            "created_by": budget["created_by"],
+            "updated_at": budget["updated_at"],
+            "updated_by": budget["updated_by"],
+            "organization": None, "keys": None, "end_users": None, "tags": None,
+            "team_membership": None, "organization_membership": None,
+        }
+    return {
+        "organization_id": row["organization_id"],
+        "organization_alias": row["organization_alias"],
+        "budget_id": row["budget_id"],
+        "metadata": from_json(row["metadata"]),
+        "models": from_json(row["models"]),
+        "spend": row["spend"],
+        "model_spend": {},
+        "object_permission_id": permission["object_permission_id"] if permission else None,
+        "created_at": row["created_at"],
+        "created_by": row["created_by"],
+        "updated_at": row["updated_at"],
+        "updated_by": row["updated_by"],
+        "litellm_budget_table": budget_row,
+        "teams": None, "users": None, "keys": None, "members": None, "object_permission": None,
+    }
+
+
+def _user_shape(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "user_id": row["user_id"],
+        "max_budget": row["max_budget"],
+        "spend": 0.0,
+        "model_max_budget": {},
+        "model_spend": {},
+        "user_email": row["user_email"],
+        "user_alias": None,
+        "models": from_json(row["models"]),
+        "tpm_limit": None,
+        "rpm_limit": None,
+        "user_role": row["user_role"],
+        "organization_memberships": None,
+        "teams": [],
+        "sso_user_id": None,
+        "budget_duration": None,
+        "budget_reset_at": None,
+        "metadata": from_json(row["metadata"]),
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "object_permission": None,
+    }

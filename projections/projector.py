@@ -1,0 +1,77 @@
+"""Brings read models up to the head of the event log, a batch per transaction."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .base import Projection
+from .store import ViewStore
+
+BATCH_SIZE = 500
+
+
+class Projector:
+    """Applies logged events to projections; each batch and its position commit together."""
+
+    def __init__(
+        self, app: Any, store: ViewStore, projections: Sequence[Projection], batch_size: int = BATCH_SIZE
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.projections = list(projections)
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        self.observers: list[Callable[[Projection, int], None]] = []
+
+    def create_tables(self) -> None:
+        with self.store.transaction() as cur:
+            for projection in self.projections:
+                projection.create_tables(cur)
+
+    def positions(self) -> dict[str, int]:
+        with self.store.transaction(commit=False) as cur:
+            return {p.name: p.position(cur) for p in self.projections}
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        """Apply every event not yet applied; returns how many were read from the log."""
+        with self._lock:
+            start = min(self.positions().values(), default=0)
+            done = 0
+            while True:
+                notifications = self.app.recorder.select_notifications(
+                    start=start, limit=self.batch_size, inclusive_of_start=False
+                )
+                if not notifications:
+                    return done
+                events = [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
+                self._apply(events)
+                start = notifications[-1].id
+                done += len(notifications)
+                if progress:
+                    progress(len(notifications))
+
+    def _apply(self, events: list[tuple[int, Any]]) -> None:
+        with self.store.transaction() as cur:
+            for projection in self.projections:
+                position = projection.position(cur)
+                fresh = [(i, e) for i, e in events if i > position]
+                for i, event in fresh:
+                    projection.apply(event, cur, i)
+                if fresh:
+                    projection.set_position(cur, fresh[-1][0])
+        for projection in self.projections:
+            for observe in self.observers:
+                observe(projection, events[-1][0])
+
+    def wait_for(self, position: int, timeout: float = 10.0) -> None:
+        """Block until every projection has applied `position` (a projector elsewhere runs)."""
+        deadline = time.monotonic() + timeout
+        delay = 0.001
+        while min(self.positions().values(), default=0) < position:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"projections did not reach position {position}")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)

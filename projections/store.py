@@ -1,0 +1,65 @@
+"""SQL access for the read models: one small cursor interface over SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import msgspec
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.sqlite import SQLiteDatastore
+
+_json_encoder = msgspec.json.Encoder()
+
+
+def to_json(value: Any) -> str | None:
+    return None if value is None else _json_encoder.encode(value).decode()
+
+
+def from_json(text: str | None) -> Any:
+    return None if text is None else msgspec.json.decode(text)
+
+
+class Cursor:
+    """Statements are written with `?` placeholders; PostgreSQL gets `%s`."""
+
+    def __init__(self, raw: Any, postgres: bool) -> None:
+        self.raw = raw
+        self.postgres = postgres
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> Cursor:
+        if self.postgres:
+            statement = statement.replace("%", "%%").replace("?", "%s")
+        self.raw.execute(statement, tuple(params))
+        return self
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if self.postgres:
+            statement = statement.replace("%", "%%").replace("?", "%s")
+        self.raw.executemany(statement, [tuple(r) for r in rows])
+
+    def one(self) -> dict[str, Any] | None:
+        row = self.raw.fetchone()
+        return None if row is None else dict(row)
+
+    def all(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.raw.fetchall()]
+
+
+class ViewStore:
+    """Where the read models live: a SQLite file, or a PostgreSQL schema."""
+
+    def __init__(self, datastore: SQLiteDatastore | PostgresDatastore) -> None:
+        self.datastore = datastore
+        self.postgres = isinstance(datastore, PostgresDatastore)
+
+    @contextmanager
+    def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
+        with self.datastore.transaction(commit=commit) as raw:
+            if self.postgres:
+                raw.execute(f'SET LOCAL search_path TO "{self.datastore.schema or "public"}"')
+            yield Cursor(raw, self.postgres)
+
+    def close(self) -> None:
+        self.datastore.close()
