@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,11 +12,14 @@ from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import get_topic
 
 from orgledger.application.append_condition import GuardedPOPORecorder, GuardedSQLiteRecorder
+from orgledger.application.commands import Done
 from orgledger.application.ledger import OrgLedger
+from orgledger.domain import permissions
 from orgledger.projections.organizations import OrganizationsView
 from orgledger.projections.projector import Projector
 from orgledger.projections.store import ViewStore
 
+from .auth import Authenticator, Caller
 from .settings import ConfigurationError, Settings
 
 
@@ -26,6 +30,7 @@ class Runtime:
     store: ViewStore
     projector: Projector
     organizations: OrganizationsView
+    authenticator: Authenticator
     # True when this process keeps the views itself; False when a projector elsewhere does.
     inline_projector: bool = True
 
@@ -41,6 +46,20 @@ class Runtime:
 
     def read(self) -> Any:
         return self.store.transaction(commit=False)
+
+    def org_after(self, done: Done, organization_id: str) -> dict[str, Any]:
+        """The organization as the views show it once `done` is applied."""
+        self.settle(done.position)
+        with self.read() as cur:
+            org = self.organizations.org(cur, organization_id)
+        assert org is not None, f"organization {organization_id} missing from the view"
+        return org
+
+    def authenticate(self, headers: Mapping[str, str]) -> Caller:
+        return self.authenticator.authenticate(headers)
+
+    def authorize(self, route: str, caller: Caller, body: dict[str, Any], query: dict[str, str]) -> None:
+        permissions.authorize(route, caller.role, caller.user_id)
 
     def close(self) -> None:
         self.ledger.close()
@@ -84,6 +103,16 @@ def ledger_env(settings: Settings) -> dict[str, str]:
     )
 
 
+def check_servable(settings: Settings, workers: int) -> None:
+    """Refuse configurations that would serve wrong answers, before any port is opened."""
+    ledger_env(settings)
+    if settings.backend == "sqlite" and workers > 1:
+        raise ConfigurationError(
+            "--workers > 1 needs PostgreSQL (set DATABASE_URL): with SQLite each worker would keep "
+            "its own copy of the read models. Use --workers 1 on SQLite."
+        )
+
+
 def view_datastore(settings: Settings) -> SQLiteDatastore:
     if settings.backend == "popo":
         return SQLiteDatastore(f"file:views-{uuid.uuid4().hex}?mode=memory&cache=shared")
@@ -102,7 +131,8 @@ def build_runtime(settings: Settings) -> Runtime:
     projector = Projector(ledger, store, [organizations])
     with _create_lock:
         projector.create_tables()
-    runtime = Runtime(settings, ledger, store, projector, organizations)
+    runtime = Runtime(settings, ledger, store, projector, organizations,
+                      Authenticator(settings.master_key or ""))
     ledger.directory = ViewDirectory(runtime)
     runtime.sync()
     return runtime

@@ -1,0 +1,90 @@
+"""LiteLLM's three error bodies, and the map from domain errors onto them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from pydantic import ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+
+from orgledger.domain.errors import (
+    DomainError,
+    InvalidRequestError,
+    NotAuthorizedError,
+    NotFoundError,
+)
+
+
+class ProxyError(Exception):
+    """Raised to answer `{"error": {message, type, param, code}}` (LiteLLM's ProxyException)."""
+
+    def __init__(self, status: int, message: str, type: str = "auth_error", param: str | None = "None") -> None:
+        super().__init__(message)
+        self.status, self.message, self.type, self.param = status, message, type, param
+
+
+class DetailError(Exception):
+    """Raised to answer `{"detail": {"error": message}}` (an HTTPException in a LiteLLM handler)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+class RequestValidationError(Exception):
+    """Raised to answer FastAPI's 422 `{"detail": [...]}`."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__("validation failed")
+        self.errors = errors
+
+
+def json_response(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(msgspec.json.encode(content), status, headers, media_type="application/json")
+
+
+def validation_errors(error: ValidationError, location: str) -> list[dict[str, Any]]:
+    """Pydantic's errors as FastAPI reports them: loc starts with body/query, ctx made JSON-safe."""
+    details = []
+    for e in error.errors(include_url=False):
+        detail: dict[str, Any] = {
+            "type": e["type"],
+            "loc": [location, *e["loc"]],
+            "msg": e["msg"],
+            "input": e.get("input"),
+        }
+        if "ctx" in e:
+            detail["ctx"] = {k: v if isinstance(v, (str, int, float, bool)) else str(v) for k, v in e["ctx"].items()}
+        details.append(detail)
+    return details
+
+
+def to_response(exc: Exception) -> Response:
+    if isinstance(exc, ProxyError):
+        body = {"error": {"message": exc.message, "type": exc.type, "param": exc.param, "code": str(exc.status)}}
+        return json_response(body, exc.status)
+    if isinstance(exc, DetailError):
+        return json_response({"detail": {"error": exc.message}}, exc.status)
+    if isinstance(exc, RequestValidationError):
+        return json_response({"detail": exc.errors}, 422)
+    if isinstance(exc, NotAuthorizedError):
+        return to_response(ProxyError(401, exc.message, param=exc.param or "None"))
+    if isinstance(exc, NotFoundError):
+        return to_response(DetailError(404, exc.message))
+    if isinstance(exc, InvalidRequestError | DomainError):
+        return to_response(DetailError(400, exc.message))
+    raise exc
+
+
+async def handle(request: Request, exc: Exception) -> Response:
+    return to_response(exc)
+
+
+EXCEPTION_HANDLERS = {
+    ProxyError: handle,
+    DetailError: handle,
+    RequestValidationError: handle,
+    DomainError: handle,
+}

@@ -1,0 +1,193 @@
+"""The nine /organization/* endpoints: parse, run one command or query, answer LiteLLM's shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.routing import Route
+
+from orgledger.application.commands import (
+    AddMembers,
+    CreateOrg,
+    DeleteOrgs,
+    NewMember,
+    RemoveMember,
+    UpdateMember,
+    UpdateOrg,
+)
+from orgledger.domain.errors import DomainError
+from orgledger.domain.values import BudgetLimits
+
+from . import requests as rq
+from .endpoint import Call, endpoint
+from .errors import DetailError, ProxyError, RequestValidationError, validation_errors
+
+NEW_ORG_KEYS = (
+    "organization_id", "organization_alias", "budget_id", "spend", "metadata", "models", "created_by",
+    "updated_by", "users", "litellm_budget_table", "object_permission", "object_permission_id",
+    "created_at", "updated_at",
+)
+
+
+def _limits(body: rq.LiteLLM_BudgetTable) -> BudgetLimits:
+    return BudgetLimits(**body.limits())
+
+
+def _without_permission(org: dict[str, Any]) -> dict[str, Any]:
+    # Only GET /organization/info includes the permission object; the id is always there.
+    return {**org, "object_permission": None}
+
+
+def new_org(call: Call, body: rq.NewOrganizationRequest) -> dict[str, Any]:
+    done = call.runtime.ledger.create_org(CreateOrg(
+        actor=call.actor,
+        organization_alias=body.organization_alias,
+        organization_id=body.organization_id,
+        budget_id=body.budget_id,
+        limits=_limits(body),
+        models=body.models,
+        metadata=body.full_metadata(),
+        object_permission=body.object_permission.model_dump() if body.object_permission else None,
+    ))
+    org = call.runtime.org_after(done, done.organization_ids[0])
+    return {k: v for k, v in _without_permission(org).items() if k in NEW_ORG_KEYS}
+
+
+def update_org(call: Call, body: rq.LiteLLM_OrganizationTableUpdate) -> dict[str, Any]:
+    done = call.runtime.ledger.update_org(UpdateOrg(
+        actor=call.actor,
+        organization_id=body.organization_id,
+        organization_alias=body.organization_alias,
+        models=body.models,
+        metadata=body.metadata,
+        spend=body.spend,
+        object_permission=body.object_permission.model_dump() if body.object_permission else None,
+        limits=_limits(body),
+    ))
+    return _without_permission(call.runtime.org_after(done, body.organization_id))
+
+
+def delete_orgs(call: Call, body: rq.DeleteOrganizationRequest) -> list[dict[str, Any]]:
+    runtime = call.runtime
+    runtime.sync()
+    with runtime.read() as cur:
+        before = {i: runtime.organizations.org(cur, i) for i in body.organization_ids}
+    done = runtime.ledger.delete_orgs(DeleteOrgs(actor=call.actor, organization_ids=body.organization_ids))
+    runtime.settle(done.position)
+    return [{**_without_permission(before[i]), "members": [], "teams": []} for i in done.organization_ids]
+
+
+def list_orgs(call: Call, query: rq.ListQuery) -> list[dict[str, Any]]:
+    runtime = call.runtime
+    member = None if call.caller.is_proxy_admin else (call.caller.user_id or "")
+    with runtime.read() as cur:
+        orgs = runtime.organizations.orgs(cur, member=member, org_id=query.org_id, org_alias=query.org_alias)
+    return [_without_permission(o) for o in orgs]
+
+
+def info_org(call: Call, query: rq.InfoQuery) -> dict[str, Any]:
+    runtime = call.runtime
+    with runtime.read() as cur:
+        org = runtime.organizations.org(cur, query.organization_id)
+    if org is None:
+        raise DetailError(404, "Organization not found")
+    return org
+
+
+def deprecated_info(call: Call, body: rq.OrganizationRequest) -> list[dict[str, Any]]:
+    if not body.organizations:
+        raise DetailError(400, "Specify list of organization id's to query. Passed in=[]")
+    runtime = call.runtime
+    with runtime.read() as cur:
+        return runtime.organizations.raw_orgs(cur, body.organizations)
+
+
+def member_add(call: Call, body: rq.OrganizationMemberAddRequest) -> dict[str, Any]:
+    try:
+        members = body.members()
+    except Exception as e:  # pydantic's ValidationError, located at the body's top level
+        raise RequestValidationError(validation_errors(e, "body")) from None
+    runtime = call.runtime
+    command = AddMembers(
+        actor=call.actor,
+        organization_id=body.organization_id,
+        members=[NewMember(role=m.role, user_id=m.user_id, user_email=m.user_email) for m in members],
+    )
+    try:
+        done = runtime.ledger.add_members(command)
+    except DomainError as e:
+        # LiteLLM wraps member_add's errors: the status stays, the detail becomes a message.
+        status = 404 if "not found" in e.message.lower() else 400
+        raise ProxyError(status, str({"error": e.message})) from None
+    runtime.settle(done.position)
+    with runtime.read() as cur:
+        view = runtime.organizations
+        return {
+            "organization_id": body.organization_id,
+            "updated_users": view.users(cur, done.user_ids),
+            "updated_organization_memberships": [
+                view.membership(cur, body.organization_id, u) for u in done.user_ids
+            ],
+        }
+
+
+def member_update(call: Call, body: rq.OrganizationMemberUpdateRequest) -> dict[str, Any]:
+    runtime = call.runtime
+    done = runtime.ledger.update_member(UpdateMember(
+        actor=call.actor,
+        organization_id=body.organization_id,
+        user_id=body.user_id,
+        user_email=body.user_email,
+        role=body.role,
+        max_budget_in_organization=body.max_budget_in_organization,
+    ))
+    runtime.settle(done.position)
+    user_id = done.user_ids[0]
+    with runtime.read() as cur:
+        membership = runtime.organizations.membership(cur, body.organization_id, user_id)
+    if membership is None:
+        raise DetailError(400, f"Member not found in organization={body.organization_id} for user_id={user_id}")
+    return membership
+
+
+def member_delete(call: Call, body: rq.OrganizationMemberDeleteRequest) -> dict[str, Any]:
+    runtime = call.runtime
+    view = runtime.organizations
+    runtime.sync()
+    with runtime.read() as cur:
+        ids = [body.user_id] if body.user_id else view.user_ids_by_email(cur, body.user_email or "")
+        before = view.membership(cur, body.organization_id, ids[0]) if len(ids) == 1 else None
+    done = runtime.ledger.remove_member(RemoveMember(
+        actor=call.actor, organization_id=body.organization_id, user_id=body.user_id, user_email=body.user_email
+    ))
+    runtime.settle(done.position)
+    row = {k: v for k, v in (before or {}).items() if k not in ("user", "litellm_budget_table")}
+    return {**row, "user": None, "organization": None, "litellm_budget_table": None}
+
+
+ROUTES = [
+    Route("/organization/new", endpoint("/organization/new", new_org, body=rq.NewOrganizationRequest),
+          methods=["POST"]),
+    Route("/organization/update",
+          endpoint("/organization/update", update_org, body=rq.LiteLLM_OrganizationTableUpdate),
+          methods=["PATCH"]),
+    Route("/organization/delete",
+          endpoint("/organization/delete", delete_orgs, body=rq.DeleteOrganizationRequest),
+          methods=["DELETE"]),
+    Route("/organization/list", endpoint("/organization/list", list_orgs, query=rq.ListQuery),
+          methods=["GET"]),
+    Route("/organization/info", endpoint("/organization/info", info_org, query=rq.InfoQuery),
+          methods=["GET"], name="info_get"),
+    Route("/organization/info",
+          endpoint("/organization/info", deprecated_info, body=rq.OrganizationRequest),
+          methods=["POST"], name="info_post"),
+    Route("/organization/member_add",
+          endpoint("/organization/member_add", member_add, body=rq.OrganizationMemberAddRequest),
+          methods=["POST"]),
+    Route("/organization/member_update",
+          endpoint("/organization/member_update", member_update, body=rq.OrganizationMemberUpdateRequest),
+          methods=["PATCH"]),
+    Route("/organization/member_delete",
+          endpoint("/organization/member_delete", member_delete, body=rq.OrganizationMemberDeleteRequest),
+          methods=["DELETE"]),
+]

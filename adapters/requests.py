@@ -1,0 +1,163 @@
+"""Request bodies and query strings, as LiteLLM declares them. Parsing happens here, at the edge."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from orgledger.domain.values import ORG_ROLES, USER_ROLES
+
+OrgRole = Literal["org_admin", "internal_user", "internal_user_viewer"]
+UserRole = Literal[
+    "proxy_admin", "proxy_admin_viewer", "org_admin", "internal_user", "internal_user_viewer",
+    "team", "customer",
+]
+assert set(OrgRole.__args__) == set(ORG_ROLES) and set(UserRole.__args__) == set(USER_ROLES)
+
+# LiteLLM keeps these in metadata rather than in columns of their own.
+METADATA_FIELDS = (
+    "model_rpm_limit", "model_tpm_limit", "rpm_limit_type", "tpm_limit_type", "guardrails", "tags",
+    "enforced_params", "temp_budget_increase", "temp_budget_expiry",
+)
+BUDGET_FIELDS = (
+    "soft_budget", "max_budget", "max_parallel_requests", "tpm_limit", "rpm_limit",
+    "model_max_budget", "budget_duration",
+)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", protected_namespaces=())
+
+
+class LiteLLM_BudgetTable(Body):
+    budget_id: str | None = None
+    soft_budget: float | None = None
+    max_budget: float | None = None
+    max_parallel_requests: int | None = None
+    tpm_limit: int | None = None
+    rpm_limit: int | None = None
+    model_max_budget: dict[str, Any] | None = None
+    budget_duration: str | None = None
+
+    def limits(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in BUDGET_FIELDS}
+
+
+class LiteLLM_ObjectPermissionBase(Body):
+    mcp_servers: list[str] | None = None
+    mcp_access_groups: list[str] | None = None
+    mcp_tool_permissions: dict[str, list[str]] | None = None
+    vector_stores: list[str] | None = None
+
+
+class NewOrganizationRequest(LiteLLM_BudgetTable):
+    organization_id: str | None = None
+    organization_alias: str
+    models: list[Any] = Field(default_factory=list)
+    metadata: dict[str, Any] | None = None
+    model_rpm_limit: dict[str, int] | None = None
+    model_tpm_limit: dict[str, int] | None = None
+    object_permission: LiteLLM_ObjectPermissionBase | None = None
+
+    def full_metadata(self) -> dict[str, Any]:
+        metadata = dict(self.metadata or {})
+        for name in ("model_rpm_limit", "model_tpm_limit"):
+            if getattr(self, name) is not None:
+                metadata[name] = getattr(self, name)
+        return metadata
+
+
+class LiteLLM_OrganizationTableUpdate(LiteLLM_BudgetTable):
+    organization_id: str
+    organization_alias: str | None = None
+    spend: float | None = None
+    metadata: dict[str, Any] | None = None
+    models: list[str] | None = None
+    updated_by: str | None = Field(None, description="Ignored: the actor is the caller (or LiteLLM-Changed-By).")
+    object_permission: LiteLLM_ObjectPermissionBase | None = None
+    model_rpm_limit: dict[str, int] | None = None
+    model_tpm_limit: dict[str, int] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flatten(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        # The admin UI nests budget fields; LiteLLM lifts the non-null ones to the top.
+        nested = data.pop("litellm_budget_table", None)
+        if isinstance(nested, dict):
+            data.update({k: v for k, v in nested.items() if k in BUDGET_FIELDS and v is not None})
+        hoisted = {k: data.pop(k) for k in METADATA_FIELDS if data.get(k) is not None}
+        if hoisted:
+            metadata = data.get("metadata")
+            data["metadata"] = {**(metadata if isinstance(metadata, dict) else {}), **hoisted}
+        return data
+
+
+class DeleteOrganizationRequest(Body):
+    organization_ids: list[str]
+
+
+class OrganizationRequest(Body):
+    organizations: list[str]
+
+
+def _one_of_id_or_email(data: Any) -> Any:
+    if not isinstance(data, dict):
+        raise ValueError("input needs to be a dictionary")
+    if data.get("user_id") is None and data.get("user_email") is None:
+        raise ValueError("Either user id or user email must be provided")
+    return data
+
+
+class OrgMember(Body):
+    user_id: str | None = None
+    user_email: str | None = None
+    role: OrgRole
+
+    _check = model_validator(mode="before")(classmethod(lambda cls, data: _one_of_id_or_email(data)))
+
+
+class OrganizationMemberAddRequest(Body):
+    organization_id: str
+    # Validated one by one in members(): LiteLLM reports a member's errors at the body's top level.
+    member: Any = Field(json_schema_extra={
+        "anyOf": [{"type": "array", "items": {"$ref": "#/components/schemas/OrgMember"}},
+                  {"$ref": "#/components/schemas/OrgMember"}]})
+    max_budget_in_organization: float | None = Field(None, description="Accepted and ignored, as LiteLLM does.")
+
+    def members(self) -> list[OrgMember]:
+        """Raises pydantic's ValidationError, located as LiteLLM locates it."""
+        items = self.member if isinstance(self.member, list) else [self.member]
+        return [OrgMember.model_validate(item) for item in items]
+
+
+class OrganizationMemberDeleteRequest(Body):
+    organization_id: str
+    user_id: str | None = None
+    user_email: str | None = None
+
+    _check = model_validator(mode="before")(classmethod(lambda cls, data: _one_of_id_or_email(data)))
+
+
+class OrganizationMemberUpdateRequest(OrganizationMemberDeleteRequest):
+    max_budget_in_organization: float | None = None
+    role: UserRole | None = None
+
+    @field_validator("role")
+    @classmethod
+    def _role_within_org(cls, role: str | None) -> str | None:
+        if role is not None and role not in ORG_ROLES:
+            raise ValueError(f"Invalid role. Must be one of: {list(ORG_ROLES)}")
+        return role
+
+
+class InfoQuery(Body):
+    organization_id: str
+
+
+class ListQuery(Body):
+    org_id: str | None = None
+    org_alias: str | None = None

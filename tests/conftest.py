@@ -1,0 +1,46 @@
+"""Shared fixtures: the same scenarios run on every backend, against real stores."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from orgledger.adapters.http import build_app
+from orgledger.adapters.runtime import Runtime, build_runtime
+from orgledger.adapters.settings import Settings
+
+MASTER_KEY = "sk-test-master-key"
+ADMIN = {"Authorization": f"Bearer {MASTER_KEY}"}
+
+# Integration and HTTP tests run on each of these; PostgreSQL joins them in its own fixture.
+BACKENDS = ["popo", "sqlite"]
+
+
+def make_settings(backend: str, tmp_path: Path) -> Settings:
+    return Settings(master_key=MASTER_KEY, data_dir=tmp_path / "data", backend=backend)
+
+
+@pytest.fixture(params=BACKENDS)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    return make_settings(request.param, tmp_path)
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    rt = build_runtime(settings)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def client(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(build_app(runtime=runtime)) as c:
+        yield c
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
