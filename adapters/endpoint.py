@@ -87,6 +87,7 @@ def endpoint(route: str, handler: Handler, *, body: type[BaseModel] | None = Non
             body=data if isinstance(data, dict) else {},
             query=query_params,
         )
+        request.state.actor = call.actor  # the request log names who acted
         result = await run_in_threadpool(handler, call, parsed)
         return result if isinstance(result, Response) else json_response(result)
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from orgledger.domain.permissions import only_proxy_admin
+
+from . import metrics
 from .errors import EXCEPTION_HANDLERS, json_response
 from .org_routes import ROUTES as ORG_ROUTES
+from .request_log import RequestObserver, configure_logging
 from .runtime import Runtime, build_runtime
 from .settings import Settings
 
@@ -32,6 +38,17 @@ async def readiness(request: Request) -> Response:
                           "projections": positions})
 
 
+async def metrics_endpoint(request: Request) -> Response:
+    runtime: Runtime = request.app.state.runtime
+    if runtime.settings.metrics_require_auth:
+        caller = await run_in_threadpool(runtime.authenticate, request.headers)
+        request.state.caller = caller
+        if not caller.is_proxy_admin:
+            raise only_proxy_admin("/metrics", caller.role, caller.user_id)
+    body = await run_in_threadpool(metrics.exposition, runtime)
+    return Response(body, media_type=metrics.CONTENT_TYPE)
+
+
 def build_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Starlette:
     """The HTTP app over a given runtime, or over one built from `settings` at startup."""
 
@@ -39,20 +56,27 @@ def build_app(settings: Settings | None = None, runtime: Runtime | None = None) 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         own = runtime is None
         app.state.runtime = runtime or build_runtime(settings or Settings.from_env())
+        app.state.runtime.ledger.save_observers.append(metrics.count_appended)
         try:
             yield
         finally:
+            app.state.runtime.ledger.save_observers.remove(metrics.count_appended)
             if own:
                 app.state.runtime.close()
+                logging.getLogger("orgledger").info("requests finished, store closed")
 
     routes = [
         Route("/health/liveliness", liveliness, methods=["GET"]),
         Route("/health/readiness", readiness, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
         *ORG_ROUTES,
     ]
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS,
+                     middleware=[Middleware(RequestObserver)])
 
 
 def create_app() -> Starlette:
     """uvicorn's factory: configuration from the environment, as `orgledger serve` sets it."""
-    return build_app(Settings.from_env())
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    return build_app(settings)

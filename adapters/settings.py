@@ -27,13 +27,16 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         database_url = env.get("DATABASE_URL") or None
+        log_format = env.get("ORGLEDGER_LOG_FORMAT", "text").lower()
+        if log_format not in ("text", "json"):
+            raise ConfigurationError(f"ORGLEDGER_LOG_FORMAT must be text or json, not {log_format!r}")
         return cls(
             master_key=env.get("LITELLM_MASTER_KEY") or None,
             data_dir=Path(env.get("ORGLEDGER_DATA_DIR", "data")).resolve(),
             database_url=database_url,
             pg_schema=env.get("ORGLEDGER_PG_SCHEMA", "public"),
             backend="postgres" if database_url else "sqlite",
-            log_format=env.get("ORGLEDGER_LOG_FORMAT", "text"),
+            log_format=log_format,
             metrics_require_auth=env.get("ORGLEDGER_METRICS_REQUIRE_AUTH", "").lower()
             in ("1", "true", "yes"),
         )

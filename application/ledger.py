@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import Mapper
+from eventsourcing.persistence import Mapper, Recording
 from eventsourcing.utils import get_topic
 
 from orgledger.domain.budget import Budget, check_limits
@@ -35,6 +36,15 @@ JOINING_TOPICS = (get_topic(Membership.MemberAdded), get_topic(Membership.Member
 class OrgLedger(Application):
     name = "orgledger"
     directory: Directory
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Told the recordings of every save once it has committed (metrics count events here).
+        self.save_observers: list[Callable[[Sequence[Recording]], None]] = []
+
+    def _notify(self, recordings: list[Recording]) -> None:
+        for observe in self.save_observers:
+            observe(recordings)
 
     def construct_mapper(self) -> Mapper:
         return MsgspecMapper(

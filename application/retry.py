@@ -10,24 +10,40 @@ from typing import Any, TypeVar
 
 from eventsourcing.persistence import OperationalError, RecordConflictError
 
+from orgledger.domain.errors import DomainError
+
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_ATTEMPTS = 50
 conflict_observers: list[Callable[[str], None]] = []
+# Told (command name, outcome, seconds) after every command: outcome is "ok", "rejected" when a
+# domain rule refused it, or "failed" on any other error. Adapters hang metrics here.
+command_observers: list[Callable[[str, str, float], None]] = []
 
 
 def retry_on_conflict(method: F) -> F:
     @functools.wraps(method)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                return method(*args, **kwargs)
-            except (RecordConflictError, OperationalError):
-                if attempt == MAX_ATTEMPTS:
+        started = time.perf_counter()
+        outcome = "failed"
+        try:
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                try:
+                    result = method(*args, **kwargs)
+                    outcome = "ok"
+                    return result
+                except (RecordConflictError, OperationalError):
+                    if attempt == MAX_ATTEMPTS:
+                        raise
+                    for observe in conflict_observers:
+                        observe(method.__name__)
+                    # Jitter spreads out writers that collided, so the next attempt rarely collides again.
+                    time.sleep(random.uniform(0, 0.002 * min(attempt, 10)))
+                except DomainError:
+                    outcome = "rejected"
                     raise
-                for observe in conflict_observers:
-                    observe(method.__name__)
-                # Jitter spreads out writers that collided, so the next attempt rarely collides again.
-                time.sleep(random.uniform(0, 0.002 * min(attempt, 10)))
-        raise AssertionError("unreachable")
+            raise AssertionError("unreachable")
+        finally:
+            for observe_command in command_observers:
+                observe_command(method.__name__, outcome, time.perf_counter() - started)
 
     return wrapper  # type: ignore[return-value]
