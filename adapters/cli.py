@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import signal
 import sys
+import tempfile
+from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -35,9 +41,11 @@ def main() -> None:
 @click.option("--graceful-timeout", default=10, show_default=True, type=int,
               help="Seconds to finish requests in flight after SIGTERM.")
 def serve(host: str, port: int, workers: int, graceful_timeout: int) -> None:
-    """Serve the HTTP API."""
+    """Serve the HTTP API. SIGTERM: stop accepting, finish requests in flight, close the store, exit 0."""
     import uvicorn
 
+    from .metrics import MULTIPROC_ENV, prepare_multiprocess_dir
+    from .request_log import configure_logging
     from .runtime import check_servable
 
     settings = load_settings()
@@ -49,6 +57,14 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int) -> None:
     except ConfigurationError as e:
         fail(str(e))
     os.environ.setdefault("ORGLEDGER_DATA_DIR", str(settings.data_dir))
+    if workers > 1:
+        # Workers must share metric files, and learn the directory before they import prometheus-client.
+        if not os.environ.get(MULTIPROC_ENV):
+            os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="orgledger-metrics-")
+            atexit.register(shutil.rmtree, os.environ[MULTIPROC_ENV], True)
+        prepare_multiprocess_dir(Path(os.environ[MULTIPROC_ENV]))
+    configure_logging(settings.log_format)
+    install_exit_handlers()
     uvicorn.run(
         "orgledger.adapters.http:create_app",
         factory=True,
@@ -57,7 +73,36 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int) -> None:
         workers=workers,
         timeout_graceful_shutdown=graceful_timeout,
         log_level="warning",
+        log_config=None,
+        access_log=False,
     )
+
+
+def install_exit_handlers() -> None:
+    """uvicorn shuts down gracefully on SIGTERM/SIGINT, then raises the signal again for the handler
+    it found. These handlers make that a plain exit: 0 after SIGTERM (a deploy asked us to stop),
+    130 after Ctrl-C, as shells expect. A signal during start-up exits the same way."""
+
+    def exit_after(signum: int, frame: FrameType | None) -> None:
+        sys.exit(0 if signum == signal.SIGTERM else 128 + signum)
+
+    signal.signal(signal.SIGTERM, exit_after)
+    signal.signal(signal.SIGINT, exit_after)
+
+
+@main.command()
+def check() -> None:
+    """Check the configuration and the store as `serve` would see them; exit 1 on any problem."""
+    from .check import run_checks
+
+    settings = load_settings()
+    problems = 0
+    for finding in run_checks(settings):
+        click.echo(finding.line())
+        problems += not finding.ok
+    if problems:
+        click.echo(f"orgledger check: {problems} problem(s) found", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

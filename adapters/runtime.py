@@ -122,7 +122,7 @@ def view_datastore(settings: Settings) -> SQLiteDatastore:
 _create_lock = threading.Lock()
 
 
-def build_runtime(settings: Settings) -> Runtime:
+def build_runtime(settings: Settings, *, catch_up: bool = True) -> Runtime:
     if settings.backend != "popo":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     ledger = OrgLedger(env=ledger_env(settings))
@@ -134,5 +134,6 @@ def build_runtime(settings: Settings) -> Runtime:
     runtime = Runtime(settings, ledger, store, projector, organizations,
                       Authenticator(settings.master_key or ""))
     ledger.directory = ViewDirectory(runtime)
-    runtime.sync()
+    if catch_up:  # `orgledger check` looks at the views as they are
+        runtime.sync()
     return runtime
