@@ -9,6 +9,7 @@ from eventsourcing.domain import Aggregate, event
 from .errors import InvalidRequestError
 from .ids import budget_uuid
 from .values import Actor, BudgetLimits
+from .versioning import event_versions
 
 
 def check_limits(limits: BudgetLimits) -> None:
@@ -18,6 +19,7 @@ def check_limits(limits: BudgetLimits) -> None:
             raise InvalidRequestError(f"{name} cannot be negative. Received: {value}")
 
 
+@event_versions(BudgetCreated=1, BudgetUpdated=1)
 class Budget(Aggregate):
     @staticmethod
     def create_id(budget_id: str) -> UUID:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -10,6 +11,7 @@ from .errors import InvalidRoleError, MemberExistsError, MemberNotFoundError
 from .ids import membership_uuid
 from .organization import Organization
 from .values import ORG_ROLES, Actor
+from .versioning import event_versions
 
 
 def check_org_role(role: str) -> None:
@@ -17,6 +19,7 @@ def check_org_role(role: str) -> None:
         raise InvalidRoleError(f"Invalid role. Must be one of: {list(ORG_ROLES)}")
 
 
+@event_versions(MemberAdded=1, MemberRejoined=1, RoleChanged=1, MemberBudgetChanged=1, MemberRemoved=2)
 class Membership(Aggregate):
     @staticmethod
     def create_id(organization_id: str, user_id: str) -> UUID:
@@ -85,8 +88,14 @@ class Membership(Aggregate):
 
     def remove(self, actor: Actor) -> None:
         self.ensure_active()
-        self._removed(**self._key(), actor=actor)
+        self._removed(**self._key(), role=self.role, actor=actor)
 
+    # v2 records the role the member held, so the audit trail says what access was taken away.
     @event("MemberRemoved")
-    def _removed(self, organization_id: str, user_id: str, actor: Actor) -> None:
+    def _removed(self, organization_id: str, user_id: str, role: str | None, actor: Actor) -> None:
         self.removed = True
+
+    @staticmethod
+    def upcast_MemberRemoved_v1_v2(state: dict[str, Any]) -> None:
+        # v1 did not record the role; the event alone cannot tell it, so it reads as unknown.
+        state["role"] = None

@@ -11,8 +11,10 @@ from eventsourcing.domain import Aggregate, event
 from .errors import OrganizationDeletedError
 from .ids import organization_uuid
 from .values import Actor, ObjectPermission
+from .versioning import event_versions
 
 
+@event_versions(OrgCreated=1, OrgUpdated=1, OrgDeleted=1)
 class Organization(Aggregate):
     @staticmethod
     def create_id(organization_id: str) -> UUID:

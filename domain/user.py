@@ -10,8 +10,10 @@ from eventsourcing.domain import Aggregate, event
 from .errors import InvalidRequestError
 from .ids import user_uuid
 from .values import USER_ROLES, Actor
+from .versioning import event_versions
 
 
+@event_versions(UserCreated=1)
 class User(Aggregate):
     @staticmethod
     def create_id(user_id: str) -> UUID:
