@@ -57,11 +57,11 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int) -> None:
     except ConfigurationError as e:
         fail(str(e))
     os.environ.setdefault("ORGLEDGER_DATA_DIR", str(settings.data_dir))
-    if workers > 1:
+    if workers > 1 and not os.environ.get(MULTIPROC_ENV):
         # Workers must share metric files, and learn the directory before they import prometheus-client.
-        if not os.environ.get(MULTIPROC_ENV):
-            os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="orgledger-metrics-")
-            atexit.register(shutil.rmtree, os.environ[MULTIPROC_ENV], True)
+        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="orgledger-metrics-")
+        atexit.register(shutil.rmtree, os.environ[MULTIPROC_ENV], True)
+    if os.environ.get(MULTIPROC_ENV):
         prepare_multiprocess_dir(Path(os.environ[MULTIPROC_ENV]))
     configure_logging(settings.log_format)
     install_exit_handlers()

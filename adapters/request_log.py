@@ -78,18 +78,18 @@ class RequestObserver:
             await self.app(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
-            route = route_template(scope)
+            route, user_id = route_template(scope), acting_user(state)
             metrics.observe_request(route, scope["method"], status, seconds)
             access_log.info(
                 "%s %s %s %.1fms request_id=%s user_id=%s",
-                scope["method"], route, status, seconds * 1000, request_id, acting_user(state) or "-",
+                scope["method"], route, status, seconds * 1000, request_id, user_id or "-",
                 extra={"http": {
                     "method": scope["method"],
                     "route": route,
                     "status": status,
                     "duration_ms": round(seconds * 1000, 3),
                     "request_id": request_id,
-                    "user_id": acting_user(state),
+                    "user_id": user_id,
                 }},
             )
 
@@ -114,7 +114,6 @@ class JsonFormatter(logging.Formatter):
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
-LOG_FORMATS = ("text", "json")
 
 
 def configure_logging(log_format: str) -> None:
