@@ -24,7 +24,7 @@ def test_a_scrape_sums_the_requests_of_every_worker_process(
     tmp_path: Path, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shared = tmp_path / "metrics"
-    (shared).mkdir()
+    shared.mkdir()
     (shared / "counter_999.db").write_bytes(b"left over from an earlier run")
     prepare_multiprocess_dir(shared)
     assert list(shared.iterdir()) == []

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from eventsourcing.persistence import RecordConflictError
@@ -112,7 +113,7 @@ def test_conflict_retries_are_counted_per_command(client: TestClient) -> None:
 
 
 @pytest.fixture
-def guarded_client(tmp_path) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+def guarded_client(tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(master_key=MASTER_KEY, data_dir=tmp_path / "data", backend="sqlite",
                         metrics_require_auth=True)
     runtime = build_runtime(settings)
