@@ -1,0 +1,17 @@
+"""Every documented operation: the list /openapi.json is built from.
+
+Another module's endpoints join the document by adding their list here, e.g.
+`*USER_OPERATIONS, *KEY_OPERATIONS` (identity) or `*AUDIT_OPERATIONS` (audit), each a list of
+`openapi.Operation` kept beside that module's routes. tests/http/test_openapi.py fails while a
+served route is missing from this list.
+"""
+
+from __future__ import annotations
+
+from .openapi import Operation
+from .org_operations import HEALTH_OPERATIONS, ORG_OPERATIONS
+
+OPERATIONS: list[Operation] = [
+    *ORG_OPERATIONS,
+    *HEALTH_OPERATIONS,
+]

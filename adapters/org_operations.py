@@ -1,0 +1,78 @@
+"""The OpenAPI entries of the nine /organization/* endpoints, named as LiteLLM names them."""
+
+from __future__ import annotations
+
+from . import requests as rq
+from . import responses as rs
+from .openapi import DETAIL, PROXY, Operation
+
+TAG = "organization management"
+
+ORG_OPERATIONS = [
+    Operation(
+        "POST", "/organization/new", "new_organization_organization_new_post", "New Organization", TAG,
+        response=rs.NewOrganizationResponse, body=rq.NewOrganizationRequest,
+        errors={400: DETAIL, 401: (PROXY, DETAIL)},
+        description="Create an organization with its budget. Proxy admins only. An `organization_id` "
+                    "that already exists, or a negative budget, is a 400.",
+    ),
+    Operation(
+        "PATCH", "/organization/update", "update_organization_organization_update_patch",
+        "Update Organization", TAG,
+        response=rs.LiteLLM_OrganizationTableWithMembers, body=rq.LiteLLM_OrganizationTableUpdate,
+        errors={400: DETAIL, 404: DETAIL},
+        description="Change an organization's alias, models, metadata or budget. Proxy admins only.",
+    ),
+    Operation(
+        "DELETE", "/organization/delete", "delete_organization_organization_delete_delete",
+        "Delete Organization", TAG,
+        response=list[rs.LiteLLM_OrganizationTableWithMembers], body=rq.DeleteOrganizationRequest,
+        errors={401: (PROXY, DETAIL), 404: DETAIL},
+        description="Delete organizations and every membership in them; answers them as they were.",
+    ),
+    Operation(
+        "GET", "/organization/list", "list_organization_organization_list_get", "List Organization", TAG,
+        response=list[rs.LiteLLM_OrganizationTableWithMembers], query=rq.ListQuery,
+        description="Proxy admins see every organization; anyone else those they are a member of. "
+                    "`org_id` filters exactly, `org_alias` by case-insensitive substring.",
+    ),
+    Operation(
+        "GET", "/organization/info", "info_organization_organization_info_get", "Info Organization", TAG,
+        response=rs.LiteLLM_OrganizationTableWithMembers, query=rq.InfoQuery, errors={404: DETAIL},
+    ),
+    Operation(
+        "POST", "/organization/info", "deprecated_info_organization_organization_info_post",
+        "Deprecated Info Organization", TAG,
+        response=list[rs.OrganizationRowWithBudget], body=rq.OrganizationRequest,
+        errors={400: DETAIL}, deprecated=True,
+        description="Raw organization rows with their budget; unknown ids are skipped.",
+    ),
+    Operation(
+        "POST", "/organization/member_add", "organization_member_add_organization_member_add_post",
+        "Organization Member Add", TAG,
+        response=rs.OrganizationAddMemberResponse, body=rq.OrganizationMemberAddRequest,
+        errors={400: PROXY, 404: PROXY}, refers_to=(rq.OrgMember,),
+        description="Add one member or a list. A user named by an unknown email is created. "
+                    "Someone who is already a member is a 400.",
+    ),
+    Operation(
+        "PATCH", "/organization/member_update", "organization_member_update_organization_member_update_patch",
+        "Organization Member Update", TAG,
+        response=rs.LiteLLM_OrganizationMembershipTable, body=rq.OrganizationMemberUpdateRequest,
+        errors={400: DETAIL, 404: DETAIL},
+    ),
+    Operation(
+        "DELETE", "/organization/member_delete", "organization_member_delete_organization_member_delete_delete",
+        "Organization Member Delete", TAG,
+        response=rs.OrganizationMembershipRow | None, body=rq.OrganizationMemberDeleteRequest,
+        errors={400: DETAIL, 404: DETAIL},
+    ),
+]
+
+HEALTH_OPERATIONS = [
+    Operation("GET", "/health/liveliness", "health_liveliness_health_liveliness_get", "Liveliness", "health",
+              response=str, public=True, description="Answers while the process runs."),
+    Operation("GET", "/health/readiness", "health_readiness_health_readiness_get", "Readiness", "health",
+              response=rs.HealthResponse, public=True, errors={503: "HealthResponse"},
+              description="200 while the event store and the read models are reachable, else 503."),
+]
