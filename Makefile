@@ -17,9 +17,10 @@ run: $(STAMP)
 	  echo "!!! WARNING: LITELLM_MASTER_KEY is not set; using the DEVELOPMENT key 'sk-1234'. !!!"; \
 	  echo "!!! Anyone who can reach this port is a proxy admin. Never use it in production. !!!"; \
 	fi
-	LITELLM_MASTER_KEY=$${LITELLM_MASTER_KEY:-sk-1234} \
+	@echo "orgledger: serving http://127.0.0.1:$${PORT:-4000} (API docs at /docs); Ctrl-C stops it."
+	@LITELLM_MASTER_KEY=$${LITELLM_MASTER_KEY:-sk-1234} \
 	ORGLEDGER_DATA_DIR=$${ORGLEDGER_DATA_DIR:-./data} \
-	$(BIN)/orgledger serve --host 127.0.0.1 --port $${PORT:-4000}
+	exec $(BIN)/orgledger serve --host 127.0.0.1 --port $${PORT:-4000}
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
