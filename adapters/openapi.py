@@ -103,13 +103,15 @@ SECURITY_SCHEMES = {
 }
 # Either scheme authenticates a request (a list of requirement objects means "any of").
 SECURED = [{"APIKeyHeader": []}, {"LiteLLMKeyHeader": []}]
+# "key": a key is required; "none": open; "optional": open unless configured otherwise ({} = no key).
+SECURITY = {"key": SECURED, "none": [], "optional": [{}, *SECURED]}
 
 Errors = Mapping[int, str | tuple[str, ...]]
 
 
 @dataclass(frozen=True)
 class Operation:
-    """One documented HTTP operation. `response` is a type: a model, `list[Model]`, `Model | None`."""
+    """One documented HTTP operation. `response` is a type: a model, `list[Model]`, `Model | None`, `str`."""
 
     method: str
     path: str
@@ -119,9 +121,11 @@ class Operation:
     response: Any
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
-    # Status -> error body schema name(s); 401 (when secured), 413 and 422 (with a body or query) are implied.
+    # Status -> error body schema name(s); 401 (unless auth="none"), 413 and 422 (with a body or
+    # query) are implied.
     errors: Errors = field(default_factory=dict)
-    public: bool = False
+    auth: str = "key"
+    media_type: str = "application/json"
     deprecated: bool = False
     description: str | None = None
     # Models that hand-written parts of the other schemas refer to by name.
@@ -135,7 +139,7 @@ def _error_content(names: str | tuple[str, ...]) -> dict[str, Any]:
 
 def _errors(op: Operation) -> dict[int, str | tuple[str, ...]]:
     implied: dict[int, str | tuple[str, ...]] = {}
-    if not op.public:
+    if op.auth != "none":
         implied[401] = PROXY
     if op.body is not None:
         implied[413] = DETAIL
@@ -162,13 +166,13 @@ def _operation(op: Operation, schemas: Mapping[tuple[str, str], dict[str, Any]])
                               "content": {"application/json": {"schema": schemas[(key, "body")]}}}
     responses: dict[str, Any] = {"200": {
         "description": "Successful Response",
-        "content": {"application/json": {"schema": schemas[(key, "response")]}},
+        "content": {op.media_type: {"schema": schemas[(key, "response")]}},
     }}
     for status, names in sorted(_errors(op).items()):
         responses[str(status)] = {"description": ERROR_DESCRIPTIONS.get(status, "Error"),
                                   "content": _error_content(names)}
     doc["responses"] = responses
-    doc["security"] = [] if op.public else SECURED
+    doc["security"] = SECURITY[op.auth]
     if op.deprecated:
         doc["deprecated"] = True
     return doc

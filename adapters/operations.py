@@ -9,9 +9,9 @@ served route is missing from this list.
 from __future__ import annotations
 
 from .openapi import Operation
-from .org_operations import HEALTH_OPERATIONS, ORG_OPERATIONS
+from .org_operations import SERVICE_OPERATIONS, ORG_OPERATIONS
 
 OPERATIONS: list[Operation] = [
     *ORG_OPERATIONS,
-    *HEALTH_OPERATIONS,
+    *SERVICE_OPERATIONS,
 ]

@@ -69,10 +69,14 @@ ORG_OPERATIONS = [
     ),
 ]
 
-HEALTH_OPERATIONS = [
+SERVICE_OPERATIONS = [
     Operation("GET", "/health/liveliness", "health_liveliness_health_liveliness_get", "Liveliness", "health",
-              response=str, public=True, description="Answers while the process runs."),
+              response=str, auth="none", description="Answers while the process runs."),
     Operation("GET", "/health/readiness", "health_readiness_health_readiness_get", "Readiness", "health",
-              response=rs.HealthResponse, public=True, errors={503: "HealthResponse"},
+              response=rs.HealthResponse, auth="none", errors={503: "HealthResponse"},
               description="200 while the event store and the read models are reachable, else 503."),
+    Operation("GET", "/metrics", "metrics_metrics_get", "Metrics", "metrics",
+              response=str, auth="optional", media_type="text/plain",
+              description="Prometheus text format. Open unless ORGLEDGER_METRICS_REQUIRE_AUTH=true, "
+                          "then a proxy admin's key is needed."),
 ]

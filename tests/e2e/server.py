@@ -1,7 +1,7 @@
 """Start and stop real `orgledger serve` processes for end-to-end tests.
 
-    with running_server({"ORGLEDGER_DATA_DIR": str(tmp_path)}) as (url, process):
-        httpx.get(f"{url}/health/liveliness")
+    with running_server({"ORGLEDGER_DATA_DIR": str(tmp_path)}) as server:
+        httpx.get(f"{server.url}/health/liveliness")
 
 Each server gets a free port (other test runs share this machine), its own environment and a
 log file; leaving the block sends SIGTERM and waits for the process to exit.
@@ -25,8 +25,10 @@ import httpx
 
 MASTER_KEY = "sk-e2e-master-key"
 # Configuration the server must not inherit from whoever runs the tests.
-SCRUBBED = ("LITELLM_MASTER_KEY", "ORGLEDGER_DATA_DIR", "DATABASE_URL", "ORGLEDGER_PG_SCHEMA")
-STARTUP_SECONDS = 10.0
+SCRUBBED = ("LITELLM_MASTER_KEY", "ORGLEDGER_DATA_DIR", "DATABASE_URL", "ORGLEDGER_PG_SCHEMA",
+            "ORGLEDGER_LOG_FORMAT", "ORGLEDGER_METRICS_REQUIRE_AUTH", "PROMETHEUS_MULTIPROC_DIR")
+# A deadline that catches a hung start even on a loaded machine; tests assert tighter bounds themselves.
+STARTUP_SECONDS = 30.0
 SHUTDOWN_SECONDS = 10.0
 
 
@@ -34,6 +36,7 @@ class Server(NamedTuple):
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    startup_seconds: float
 
 
 def free_port() -> int:
@@ -105,7 +108,7 @@ def running_server(
             )
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_until_answering(url, process, startup_timeout)
+            startup_seconds = wait_until_answering(url, process, startup_timeout)
         except Exception as e:
             if process.poll() is None:
                 process.kill()
@@ -117,7 +120,7 @@ def running_server(
             raise RuntimeError(f"{e}; its output:\n{output}") from None
         break
     try:
-        yield Server(url, process, log)
+        yield Server(url, process, log, startup_seconds)
     finally:
         if process.poll() is None:
             stop(process)

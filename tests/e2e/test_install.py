@@ -53,8 +53,9 @@ def test_the_installed_package_is_a_regular_install(installed: Path) -> None:
 
 def test_installed_orgledger_serves_the_api_the_document_and_the_docs(installed: Path, tmp_path: Path) -> None:
     env = {"ORGLEDGER_DATA_DIR": str(tmp_path / "data")}
-    with running_server(env, command=[str(installed / "orgledger")], cwd=tmp_path) as (url, process, _log):
-        with httpx.Client(base_url=url) as http:
+    with running_server(env, command=[str(installed / "orgledger")], cwd=tmp_path) as server:
+        process = server.process
+        with httpx.Client(base_url=server.url) as http:
             assert http.get("/health/liveliness").status_code == 200
             document = http.get("/openapi.json")
             assert document.status_code == 200

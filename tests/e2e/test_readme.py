@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -71,10 +70,10 @@ def check_answers(outputs: list[str]) -> None:
 
 def test_readme_walkthrough_works_as_written_and_again(tmp_path: Path) -> None:
     env = {"LITELLM_MASTER_KEY": "sk-1234", "ORGLEDGER_DATA_DIR": str(tmp_path / "data")}
-    with running_server(env) as (url, _process, _log):
-        first: Any = run_walkthrough(url)
+    with running_server(env) as server:
+        first = run_walkthrough(server.url)
         check_answers(first)
         # A second run on the same data (as after a restart of `make run`) works too.
-        second = run_walkthrough(url)
+        second = run_walkthrough(server.url)
         check_answers(second)
         assert second[0] != first[0]

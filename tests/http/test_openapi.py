@@ -108,10 +108,12 @@ def test_secured_operations_name_the_key_headers_and_health_is_open(document: di
     assert schemes["LiteLLMKeyHeader"]["name"] == "x-litellm-api-key"
     for (path, _), op in operations(document).items():
         if path.startswith("/health/"):
-            assert op["security"] == []
+            assert op["security"] == [] and "401" not in op["responses"]
         else:
             assert {"APIKeyHeader": []} in op["security"], path
             assert "ProxyErrorResponse" in refs(op["responses"]["401"]), path
+    # /metrics is open by default ({}), and takes an admin key when configured to.
+    assert {} in document["paths"]["/metrics"]["get"]["security"]
 
 
 def test_every_input_error_is_documented_with_its_body(document: dict[str, Any]) -> None:
