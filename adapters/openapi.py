@@ -11,6 +11,7 @@ collects (a test fails while a served route has no operation).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,10 +149,16 @@ def _errors(op: Operation) -> dict[int, str | tuple[str, ...]]:
     return {**implied, **op.errors}
 
 
-def _parameters(schema: dict[str, Any]) -> list[dict[str, Any]]:
+def _query_parameters(schema: dict[str, Any]) -> list[dict[str, Any]]:
     required = set(schema.get("required", ()))
     return [{"name": name, "in": "query", "required": name in required, "schema": prop}
             for name, prop in schema.get("properties", {}).items()]
+
+
+def _path_parameters(path: str) -> list[dict[str, Any]]:
+    # Starlette's `{name}` (or `{name:convertor}`) templates; every segment is taken as a string.
+    return [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"{(\w+)(?::\w+)?}", path)]
 
 
 def _operation(op: Operation, schemas: Mapping[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
@@ -159,8 +166,11 @@ def _operation(op: Operation, schemas: Mapping[tuple[str, str], dict[str, Any]])
     doc: dict[str, Any] = {"tags": [op.tag], "summary": op.summary, "operationId": key}
     if op.description:
         doc["description"] = op.description
+    parameters = _path_parameters(op.path)
     if op.query is not None:
-        doc["parameters"] = _parameters(schemas[(key, "query")])
+        parameters += _query_parameters(schemas[(key, "query")])
+    if parameters:
+        doc["parameters"] = parameters
     if op.body is not None:
         doc["requestBody"] = {"required": True,
                               "content": {"application/json": {"schema": schemas[(key, "body")]}}}
@@ -183,7 +193,8 @@ def build_document(operations: Iterable[Operation], version: str) -> dict[str, A
     ops = list(operations)
     seen = [(op.path, op.method.lower()) for op in ops]
     duplicates = {s for s in seen if seen.count(s) > 1}
-    assert not duplicates, f"operations documented twice: {sorted(duplicates)}"
+    if duplicates:
+        raise ValueError(f"operations documented twice: {sorted(duplicates)}")
     inputs = [((op.operation_id, "response"), "serialization", TypeAdapter(op.response)) for op in ops]
     inputs += [((op.operation_id, part), "validation", TypeAdapter(model)) for op in ops
                for part, model in (("body", op.body), ("query", op.query)) if model is not None]
@@ -201,7 +212,8 @@ def build_document(operations: Iterable[Operation], version: str) -> dict[str, A
                   if SCHEMA_REF.format(model=name) not in query_refs}
     paths: dict[str, dict[str, Any]] = {}
     for op in ops:
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, resolved)
+        path = re.sub(r"{(\w+):\w+}", r"{\1}", op.path)
+        paths.setdefault(path, {})[op.method.lower()] = _operation(op, resolved)
     return {
         "openapi": "3.1.0",
         "info": {
