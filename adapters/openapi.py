@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter
 
@@ -125,7 +125,7 @@ class Operation:
     # Status -> error body schema name(s); 401 (unless auth="none"), 413 and 422 (with a body or
     # query) are implied.
     errors: Errors = field(default_factory=dict)
-    auth: str = "key"
+    auth: Literal["key", "none", "optional"] = "key"
     media_type: str = "application/json"
     deprecated: bool = False
     description: str | None = None
@@ -195,7 +195,8 @@ def build_document(operations: Iterable[Operation], version: str) -> dict[str, A
     duplicates = {s for s in seen if seen.count(s) > 1}
     if duplicates:
         raise ValueError(f"operations documented twice: {sorted(duplicates)}")
-    inputs = [((op.operation_id, "response"), "serialization", TypeAdapter(op.response)) for op in ops]
+    # One mode for every schema, so a model used in both directions keeps one name (no "-Input"/"-Output").
+    inputs = [((op.operation_id, "response"), "validation", TypeAdapter(op.response)) for op in ops]
     inputs += [((op.operation_id, part), "validation", TypeAdapter(model)) for op in ops
                for part, model in (("body", op.body), ("query", op.query)) if model is not None]
     inputs += [((op.operation_id, model.__name__), "validation", TypeAdapter(model))
