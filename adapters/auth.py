@@ -30,6 +30,8 @@ class Caller:
     api_key_hash: str
     models: tuple[str, ...] = ()
     organization_id: str | None = None
+    # False for a virtual key whose user has no row: it acts as an internal_user.
+    known_user: bool = True
 
     @property
     def is_proxy_admin(self) -> bool:

@@ -14,6 +14,7 @@ from orgledger.domain.errors import (
     InvalidRequestError,
     NotAuthorizedError,
     NotFoundError,
+    ProxyAdminOnlyError,
 )
 
 
@@ -71,6 +72,8 @@ def to_response(exc: Exception) -> Response:
         return json_response({"detail": exc.errors}, 422)
     if isinstance(exc, NotAuthorizedError):
         return to_response(ProxyError(401, exc.message, param=exc.param or "None"))
+    if isinstance(exc, ProxyAdminOnlyError):
+        return to_response(DetailError(401, exc.message))
     if isinstance(exc, NotFoundError):
         return to_response(DetailError(404, exc.message))
     if isinstance(exc, InvalidRequestError | DomainError):

@@ -18,6 +18,7 @@ from orgledger.domain.permissions import only_proxy_admin
 from . import metrics
 from .docs import docs_routes
 from .errors import EXCEPTION_HANDLERS, json_response
+from .identity_routes import ROUTES as IDENTITY_ROUTES
 from .org_routes import ROUTES as ORG_ROUTES
 from .request_log import RequestObserver, configure_logging
 from .runtime import Runtime, build_runtime
@@ -71,6 +72,7 @@ def build_app(settings: Settings | None = None, runtime: Runtime | None = None) 
         Route("/health/readiness", readiness, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         *ORG_ROUTES,
+        *IDENTITY_ROUTES,
         *docs_routes(),
     ]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS,

@@ -14,11 +14,12 @@ from eventsourcing.utils import get_topic
 from orgledger.application.append_condition import GuardedPOPORecorder, GuardedSQLiteRecorder
 from orgledger.application.commands import Done
 from orgledger.application.ledger import OrgLedger
-from orgledger.domain import permissions
+from orgledger.projections.keys import KeysView
 from orgledger.projections.organizations import OrganizationsView
 from orgledger.projections.projector import Projector
 from orgledger.projections.store import ViewStore
 
+from . import access
 from .auth import Authenticator, Caller
 from .settings import ConfigurationError, Settings
 
@@ -31,6 +32,7 @@ class Runtime:
     projector: Projector
     organizations: OrganizationsView
     authenticator: Authenticator
+    keys: KeysView
     # True when this process keeps the views itself; False when a projector elsewhere does.
     inline_projector: bool = True
 
@@ -59,7 +61,7 @@ class Runtime:
         return self.authenticator.authenticate(headers)
 
     def authorize(self, route: str, caller: Caller, body: dict[str, Any], query: dict[str, str]) -> None:
-        permissions.authorize(route, caller.role, caller.user_id)
+        access.authorize(self, route, caller, body, query)
 
     def close(self) -> None:
         self.ledger.close()
@@ -82,6 +84,12 @@ class ViewDirectory:
         view = self.runtime.organizations
         with self.runtime.read() as cur:
             return view.member_ids(cur, organization_id), view.position(cur)
+
+    def key_tokens(self, organization_id: str) -> tuple[list[str], int]:
+        self.runtime.sync()
+        view = self.runtime.keys
+        with self.runtime.read() as cur:
+            return view.tokens_of_org(cur, organization_id), view.position(cur)
 
 
 def ledger_env(settings: Settings) -> dict[str, str]:
@@ -128,11 +136,13 @@ def build_runtime(settings: Settings, *, catch_up: bool = True) -> Runtime:
     ledger = OrgLedger(env=ledger_env(settings))
     store = ViewStore(view_datastore(settings))
     organizations = OrganizationsView()
-    projector = Projector(ledger, store, [organizations])
+    keys = KeysView()
+    projector = Projector(ledger, store, [organizations, keys])
     with _create_lock:
         projector.create_tables()
     runtime = Runtime(settings, ledger, store, projector, organizations,
-                      Authenticator(settings.master_key or ""))
+                      Authenticator(settings.master_key or ""), keys)
+    runtime.authenticator.resolve_virtual_key = access.VirtualKeys(runtime)
     ledger.directory = ViewDirectory(runtime)
     if catch_up:  # `orgledger check` looks at the views as they are
         runtime.sync()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from orgledger.domain.values import Actor, BudgetLimits
@@ -71,9 +72,52 @@ class RemoveMember:
 
 
 @dataclass(frozen=True)
+class CreateUser:
+    actor: Actor
+    user_id: str | None = None
+    user_email: str | None = None
+    user_role: str = "internal_user"
+    models: list[str] = field(default_factory=list)
+    max_budget: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    auto_create_key: bool = True
+    # Applied to the key created with the user, as LiteLLM does.
+    key_alias: str | None = None
+    duration: str | None = None
+
+
+@dataclass(frozen=True)
+class GenerateKey:
+    actor: Actor
+    user_id: str | None = None
+    key_alias: str | None = None
+    models: list[str] = field(default_factory=list)
+    organization_id: str | None = None
+    duration: str | None = None
+
+
+@dataclass(frozen=True)
+class DeleteKeys:
+    actor: Actor
+    # Raw keys ("sk-...") or their tokens (sha256 hex).
+    keys: list[str]
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A key just issued. The raw key goes back to the caller once and is stored nowhere."""
+
+    key: str = field(repr=False)
+    token: str
+    expires: datetime | None
+
+
+@dataclass(frozen=True)
 class Done:
     """What a command did: the log position to wait for, and the ids it touched."""
 
     position: int
     organization_ids: list[str] = field(default_factory=list)
     user_ids: list[str] = field(default_factory=list)
+    new_key: NewKey | None = None
+    tokens: list[str] = field(default_factory=list)

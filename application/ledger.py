@@ -11,6 +11,7 @@ from eventsourcing.persistence import Mapper, Recording
 from eventsourcing.utils import get_topic
 
 from orgledger.domain.budget import Budget, check_limits
+from orgledger.domain.key import Key
 from orgledger.domain.errors import (
     InvalidRequestError,
     MemberExistsError,
@@ -25,15 +26,18 @@ from orgledger.domain.user import User
 from orgledger.domain.values import Actor, BudgetLimits
 
 from .append_condition import AppendCondition
+from .identity import IdentityCommands
 from .commands import AddMembers, CreateOrg, DeleteOrgs, Done, RemoveMember, UpdateMember, UpdateOrg
 from .mapper import MsgspecMapper
 from .ports import Directory
 from .retry import retry_on_conflict
 
 JOINING_TOPICS = (get_topic(Membership.MemberAdded), get_topic(Membership.MemberRejoined))
+# What delete_orgs cascades to: a member who joined or a key issued after it read the lists.
+CASCADE_TOPICS = (*JOINING_TOPICS, get_topic(Key.KeyIssued))
 
 
-class OrgLedger(Application):
+class OrgLedger(IdentityCommands, Application):
     name = "orgledger"
     directory: Directory
 
@@ -102,8 +106,8 @@ class OrgLedger(Application):
 
     @retry_on_conflict
     def delete_orgs(self, cmd: DeleteOrgs) -> Done:
-        """Delete organizations with every membership, all or none."""
-        orgs, removals = [], []
+        """Delete organizations with every membership and every key issued for them, all or none."""
+        orgs, removals, revoked = [], [], []
         quiet_after = None
         for organization_id in dict.fromkeys(cmd.organization_ids):
             org = self._find(Organization, organization_id)
@@ -111,17 +115,26 @@ class OrgLedger(Application):
                 raise OrganizationNotFoundError(f"Organization={organization_id} not found")
             org.delete(cmd.actor)
             orgs.append(org)
-            user_ids, complete_to = self.directory.member_ids(organization_id)
+            user_ids, members_to = self.directory.member_ids(organization_id)
+            tokens, keys_to = self.directory.key_tokens(organization_id)
+            complete_to = min(members_to, keys_to)
             quiet_after = complete_to if quiet_after is None else min(quiet_after, complete_to)
             for user_id in user_ids:
                 membership = self.repository.get(Membership.create_id(organization_id, user_id))
                 membership.remove(cmd.actor)
                 removals.append(membership)
-        # A member who joined after the roster was read would be left behind: refuse and retry.
-        condition = AppendCondition(quiet_after=quiet_after, quiet_topics=JOINING_TOPICS)
+            for token in tokens:
+                key = self.repository.get(Key.create_id(token))
+                if not key.revoked:
+                    key.revoke(cmd.actor)
+                    revoked.append(key)
+        # A member who joined, or a key issued, after the lists were read would be left
+        # behind: refuse and retry.
+        condition = AppendCondition(quiet_after=quiet_after, quiet_topics=CASCADE_TOPICS)
         return Done(
-            self._save(*orgs, *removals, condition=condition),
+            self._save(*orgs, *removals, *revoked, condition=condition),
             organization_ids=[o.organization_id for o in orgs],
+            tokens=[k.token for k in revoked],
         )
 
     @retry_on_conflict

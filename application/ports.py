@@ -11,3 +11,6 @@ class Directory(Protocol):
 
     def member_ids(self, organization_id: str) -> tuple[list[str], int]:
         """The organization's active members and the log position that list is complete to."""
+
+    def key_tokens(self, organization_id: str) -> tuple[list[str], int]:
+        """The tokens of the organization's unrevoked keys and the log position that list is complete to."""

@@ -53,3 +53,16 @@ class NotAuthorizedError(DomainError):
     def __init__(self, message: str, param: str | None = None) -> None:
         super().__init__(message)
         self.param = param
+
+
+class UserExistsError(InvalidRequestError):
+    """Raised when a new user reuses an existing user_id."""
+
+
+class KeyNotFoundError(NotFoundError):
+    """Raised when a key named by a command is unknown or already revoked."""
+
+
+class ProxyAdminOnlyError(DomainError):
+    """Raised when a handler-level check finds a caller who is not a proxy admin (LiteLLM's
+    401 `{"detail": {"error": ...}}`, as opposed to the auth layer's 401)."""

@@ -254,6 +254,14 @@ class OrganizationsView(Projection):
         ).all()
         return [r["user_id"] for r in rows]
 
+    def roles_of(self, cur: Cursor, user_id: str) -> dict[str, str]:
+        """The user's role in each organization they belong to."""
+        rows = cur.execute(
+            f"SELECT organization_id, user_role FROM {self.t['memberships']} WHERE user_id=?",
+            (user_id,),
+        ).all()
+        return {r["organization_id"]: r["user_role"] for r in rows}
+
     def member_ids(self, cur: Cursor, organization_id: str) -> list[str]:
         rows = cur.execute(
             f"SELECT user_id FROM {self.t['memberships']} WHERE organization_id=? ORDER BY seq",

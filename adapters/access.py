@@ -1,0 +1,91 @@
+"""Virtual keys and permissions at the edge: who a key belongs to, and what the RBAC rules
+need to know about the caller and the request."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from orgledger.domain import permissions
+from orgledger.domain.key import token_from_key_or_token
+from orgledger.domain.permissions import Principal, Target
+from orgledger.domain.values import USER_ROLES
+from orgledger.projections.base import iso
+
+from .auth import Caller
+from .errors import ProxyError
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+
+class VirtualKeys:
+    """The Authenticator's hook: a key's caller, from the keys and users views."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def __call__(self, key: str, token: str) -> Caller | None:
+        runtime = self.runtime
+        with runtime.read() as cur:
+            row = runtime.keys.key(cur, token)
+            if row is None or row["revoked"]:
+                return None
+            users = runtime.organizations.users(cur, [row["user_id"]]) if row["user_id"] else []
+        now = datetime.now(timezone.utc)
+        if row["expires"] is not None and _parse(row["expires"]) <= now:
+            raise ProxyError(
+                400,
+                f"Authentication Error - Expired Key. Key Expiry time {row['expires']} and "
+                f"current time {iso(now)}",
+                type="expired_key",
+            )
+        role = users[0]["user_role"] if users else "internal_user"
+        return Caller(
+            user_id=row["user_id"],
+            role=role if role in USER_ROLES else "internal_user",
+            api_key_hash=token,
+            models=tuple(row["models"]),
+            organization_id=row["organization_id"],
+            known_user=bool(users),
+        )
+
+
+def authorize(runtime: Runtime, route: str, caller: Caller, body: dict[str, Any],
+              query: dict[str, str]) -> None:
+    """Raise NotAuthorizedError unless the caller may call `route` on what the request names."""
+    if caller.is_proxy_admin:
+        return
+    with runtime.read() as cur:
+        memberships = runtime.organizations.roles_of(cur, caller.user_id) if caller.user_id else {}
+        owners: tuple[str | None, ...] = ()
+        if route == "/key/delete":
+            rows = [runtime.keys.key(cur, token_from_key_or_token(k))
+                    for k in _strings(body.get("keys"))]
+            owners = tuple(r["user_id"] for r in rows if r is not None)
+    who = Principal(user_id=caller.user_id, role=caller.role, known_user=caller.known_user,
+                    memberships=memberships)
+    permissions.authorize(route, who, target(route, body, query, owners))
+
+
+def target(route: str, body: dict[str, Any], query: dict[str, str],
+           key_owners: tuple[str | None, ...] = ()) -> Target:
+    """The organizations and user a request names, from its query string or its body."""
+    organization_ids = [v for v in (query.get("organization_id"), body.get("organization_id"))
+                        if isinstance(v, str)]
+    if route == "/organization/info":
+        organization_ids += _strings(body.get("organizations"))
+    user_id = query.get("user_id") if "user_id" in query else body.get("user_id")
+    return Target(
+        organization_ids=tuple(dict.fromkeys(organization_ids)),
+        user_id=user_id if isinstance(user_id, str) else None,
+        key_owners=key_owners,
+    )
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -1,0 +1,98 @@
+"""The user and key endpoints: /user/new, /user/info, /key/generate, /key/delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.routing import Route
+
+from orgledger.application.commands import CreateUser, DeleteKeys, Done, GenerateKey
+from orgledger.projections.base import iso
+
+from . import identity_requests as rq
+from .endpoint import Call, endpoint
+from .errors import DetailError
+
+
+def _key_fields(done: Done, key_alias: str | None) -> dict[str, Any]:
+    new = done.new_key
+    if new is None:
+        return {"key": None, "key_name": None, "token": None, "key_alias": None, "expires": None}
+    return {
+        "key": new.key,
+        "key_name": f"sk-...{new.key[-4:]}",
+        "token": new.token,
+        "key_alias": key_alias,
+        "expires": iso(new.expires) if new.expires else None,
+    }
+
+
+def new_user(call: Call, body: rq.NewUserRequest) -> dict[str, Any]:
+    runtime = call.runtime
+    done = runtime.ledger.create_user(CreateUser(
+        actor=call.actor,
+        user_id=body.user_id,
+        user_email=body.user_email,
+        user_role=body.user_role or "internal_user",
+        models=body.models or [],
+        max_budget=body.max_budget,
+        metadata=body.metadata or {},
+        auto_create_key=body.auto_create_key,
+        key_alias=body.key_alias,
+        duration=body.duration,
+    ))
+    runtime.settle(done.position)
+    with runtime.read() as cur:
+        user = runtime.organizations.users(cur, done.user_ids)[0]
+    return {**user, **_key_fields(done, body.key_alias)}
+
+
+def user_info(call: Call, query: rq.UserInfoQuery) -> dict[str, Any]:
+    runtime = call.runtime
+    user_id = query.user_id or call.caller.user_id
+    with runtime.read() as cur:
+        users = runtime.organizations.users(cur, [user_id]) if user_id else []
+        if not users:
+            raise DetailError(404, f"User not found for user_id={user_id}")
+        keys = runtime.keys.keys_of_user(cur, user_id)
+    listed = [{k: v for k, v in key.items() if k != "revoked"} for key in keys]
+    return {"user_id": user_id, "user_info": users[0], "keys": listed, "teams": []}
+
+
+def generate_key(call: Call, body: rq.GenerateKeyRequest) -> dict[str, Any]:
+    runtime = call.runtime
+    caller = call.caller
+    # A non-admin's key is theirs; only an admin issues keys that belong to nobody.
+    user_id = body.user_id or (None if caller.is_proxy_admin else caller.user_id)
+    done = runtime.ledger.generate_key(GenerateKey(
+        actor=call.actor,
+        user_id=user_id,
+        key_alias=body.key_alias,
+        models=body.models or [],
+        organization_id=body.organization_id,
+        duration=body.duration,
+    ))
+    runtime.settle(done.position)
+    return {
+        **_key_fields(done, body.key_alias),
+        "user_id": user_id,
+        "models": body.models or [],
+        "organization_id": body.organization_id,
+    }
+
+
+def delete_keys(call: Call, body: rq.KeyDeleteRequest) -> dict[str, Any]:
+    runtime = call.runtime
+    done = runtime.ledger.delete_keys(DeleteKeys(actor=call.actor, keys=body.keys))
+    runtime.settle(done.position)
+    return {"deleted_keys": body.keys}
+
+
+ROUTES = [
+    Route("/user/new", endpoint("/user/new", new_user, body=rq.NewUserRequest), methods=["POST"]),
+    Route("/user/info", endpoint("/user/info", user_info, query=rq.UserInfoQuery), methods=["GET"]),
+    Route("/key/generate", endpoint("/key/generate", generate_key, body=rq.GenerateKeyRequest),
+          methods=["POST"]),
+    Route("/key/delete", endpoint("/key/delete", delete_keys, body=rq.KeyDeleteRequest),
+          methods=["POST"]),
+]
