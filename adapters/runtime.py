@@ -11,7 +11,7 @@ from typing import Any
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import get_topic
 
-from orgledger.application.append_condition import GuardedPOPORecorder, GuardedSQLiteRecorder
+from orgledger.application.append_condition import GuardedPOPOFactory, GuardedSQLiteRecorder
 from orgledger.application.commands import Done
 from orgledger.application.ledger import OrgLedger
 from orgledger.projections.keys import KeysView
@@ -95,8 +95,7 @@ class ViewDirectory:
 def ledger_env(settings: Settings) -> dict[str, str]:
     if settings.backend == "popo":
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.popo",
-            "APPLICATION_RECORDER_TOPIC": get_topic(GuardedPOPORecorder),
+            "PERSISTENCE_MODULE": get_topic(GuardedPOPOFactory),
         }
     if settings.backend == "sqlite":
         return {

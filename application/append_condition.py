@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import IntegrityError, StoredEvent
-from eventsourcing.popo import POPOApplicationRecorder
+from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
@@ -48,6 +48,14 @@ class GuardedPOPORecorder(POPOApplicationRecorder):
                         if s.topic in condition.quiet_topics:
                             condition.fail(f"{s.topic} after {condition.quiet_after}")
             return super()._insert_events(stored_events, **kwargs)
+
+
+class GuardedPOPOFactory(POPOFactory):
+    """Builds the guarded recorder: eventsourcing 9.5.6's POPO factory ignores
+    APPLICATION_RECORDER_TOPIC, so without this the conditions were never checked on POPO."""
+
+    def application_recorder(self) -> GuardedPOPORecorder:
+        return GuardedPOPORecorder()
 
 
 class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
