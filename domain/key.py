@@ -12,6 +12,7 @@ from eventsourcing.domain import Aggregate, event
 from .errors import InvalidRequestError, KeyNotFoundError
 from .ids import key_uuid
 from .values import Actor
+from .versioning import event_versions
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -42,6 +43,7 @@ def parse_duration(duration: str) -> timedelta:
         raise InvalidRequestError(f"Invalid duration={duration!r}: too long") from None
 
 
+@event_versions(KeyIssued=1, KeyRevoked=1)
 class Key(Aggregate):
     @staticmethod
     def create_id(token: str) -> UUID:
