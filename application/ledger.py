@@ -11,7 +11,6 @@ from eventsourcing.persistence import Mapper, Recording
 from eventsourcing.utils import get_topic
 
 from orgledger.domain.budget import Budget, check_limits
-from orgledger.domain.key import Key
 from orgledger.domain.errors import (
     InvalidRequestError,
     MemberExistsError,
@@ -20,14 +19,15 @@ from orgledger.domain.errors import (
     OrganizationNotFoundError,
     UserNotFoundError,
 )
+from orgledger.domain.key import Key
 from orgledger.domain.membership import Membership
 from orgledger.domain.organization import Organization, merge_permission
 from orgledger.domain.user import User
 from orgledger.domain.values import Actor, BudgetLimits
 
 from .append_condition import AppendCondition
-from .identity import IdentityCommands
 from .commands import AddMembers, CreateOrg, DeleteOrgs, Done, RemoveMember, UpdateMember, UpdateOrg
+from .identity import IdentityCommands
 from .mapper import MsgspecMapper
 from .ports import Directory
 from .retry import retry_on_conflict

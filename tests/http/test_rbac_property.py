@@ -137,6 +137,8 @@ def test_no_caller_changes_or_reads_an_organization_beyond_their_rights(env: Env
         for n in ledger.recorder.select_notifications(start=head + 1, limit=1_000):
             env.seen = n.id
             event = ledger.mapper.to_domain_event(n)
+            if isinstance(event, Organization.OrgCreated):
+                assert is_admin, (kind, caller, event)
             for org in touched_orgs(event, env.budget_owner):
                 assert is_admin or roles.get(org) == "org_admin", (kind, caller, org, roles, event)
             if isinstance(event, Key.KeyIssued) and event.organization_id:
