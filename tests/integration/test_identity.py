@@ -12,6 +12,7 @@ from orgledger.application.commands import (
 )
 from orgledger.domain.errors import KeyNotFoundError, OrganizationNotFoundError, UserExistsError
 from orgledger.domain.key import Key
+from orgledger.domain.organization import Organization
 from orgledger.domain.values import Actor
 
 ROOT = Actor(user_id="default_user_id")
@@ -119,3 +120,22 @@ def test_keys_are_deleted_by_raw_value_or_token_all_or_none(runtime: Runtime) ->
     with runtime.read() as cur:
         assert runtime.keys.keys_of_user(cur, "u") == []
         assert runtime.keys.key(cur, one.token)["revoked"]
+
+
+def test_a_key_cannot_be_issued_for_an_organization_deleted_meanwhile(
+        runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    ledger = runtime.ledger
+    ledger.create_org(CreateOrg(actor=ROOT, organization_alias="a", organization_id="A"))
+    issue = ledger._issue
+
+    def deleting_first(*args, **kwargs):
+        # The organization is deleted after generate_key found it active, before it saves.
+        if not ledger.repository.get(Organization.create_id("A")).deleted:
+            ledger.delete_orgs(DeleteOrgs(actor=ROOT, organization_ids=["A"]))
+        return issue(*args, **kwargs)
+
+    monkeypatch.setattr(ledger, "_issue", deleting_first)
+    # The save is refused by its append condition; decided again, the organization is gone.
+    with pytest.raises(OrganizationNotFoundError):
+        ledger.generate_key(GenerateKey(actor=ROOT, organization_id="A"))
+    assert not any(n.topic.endswith("KeyIssued") for n in stored_events(runtime))
