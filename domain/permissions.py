@@ -54,12 +54,17 @@ def mask(user_id: str | None) -> str:
     return user_id[:2] + "*" * max(len(user_id) - 4, 0) + user_id[-2:] if len(user_id) > 4 else "*" * len(user_id)
 
 
-def only_proxy_admin(route: str, who: Principal) -> NotAuthorizedError:
-    role = who.role if who.known_user else "unknown"
+def only_proxy_admin(route: str, role: str | None, user_id: str | None) -> NotAuthorizedError:
+    """LiteLLM's generic refusal; `role` is None for a key without a user row."""
     return NotAuthorizedError(
         "Authentication Error, Only proxy admin can be used to generate, delete, update info for "
-        f"new keys/users/teams. Route={route}. Your role={role}. Your user_id={mask(who.user_id)}"
+        f"new keys/users/teams. Route={route}. Your role={role or 'unknown'}. "
+        f"Your user_id={mask(user_id)}"
     )
+
+
+def refuse(route: str, who: Principal) -> NotAuthorizedError:
+    return only_proxy_admin(route, who.role if who.known_user else None, who.user_id)
 
 
 def authorize(route: str, who: Principal, target: Target) -> None:
@@ -72,12 +77,12 @@ def authorize(route: str, who: Principal, target: Target) -> None:
                 f"Only proxy admins can create new organizations. You are {who.role}",
                 param="user_role",
             )
-        raise only_proxy_admin(route, who)
+        raise refuse(route, who)
     if route in OPEN_ROUTES:
         return
     if route in ORG_ADMIN_ROUTES:
         if not who.known_user:
-            raise only_proxy_admin(route, who)
+            raise refuse(route, who)
         organization_ids = target.organization_ids or (None,)
         for organization_id in organization_ids:
             require_org_role(route, who, organization_id, ("org_admin",))
@@ -87,10 +92,10 @@ def authorize(route: str, who: Principal, target: Target) -> None:
     if route == "/user/info":
         if who.role == "proxy_admin_viewer" or _is_self(who, target.user_id):
             return
-        raise only_proxy_admin(route, who)
+        raise refuse(route, who)
     if route == "/key/generate":
         if who.role in VIEWER_ROLES or not _is_self(who, target.user_id):
-            raise only_proxy_admin(route, who)
+            raise refuse(route, who)
         for organization_id in target.organization_ids:
             require_org_role(route, who, organization_id, ("org_admin", "internal_user",
                                                            "internal_user_viewer"))
@@ -98,9 +103,9 @@ def authorize(route: str, who: Principal, target: Target) -> None:
     if route == "/key/delete":
         owns_all = who.user_id is not None and all(o == who.user_id for o in target.key_owners)
         if who.role in VIEWER_ROLES or not owns_all:
-            raise only_proxy_admin(route, who)
+            raise refuse(route, who)
         return
-    raise only_proxy_admin(route, who)
+    raise refuse(route, who)
 
 
 def require_org_role(route: str, who: Principal, organization_id: str | None,

@@ -138,3 +138,13 @@ def test_metrics_need_a_proxy_admin_key_when_required(guarded_client: TestClient
     assert "Invalid proxy server token passed" in wrong.json()["error"]["message"]
     # The master key: the metrics.
     assert value(scrape(guarded_client, ADMIN), "orgledger_store_up") == 1
+
+
+def test_guarded_metrics_refuse_a_users_key_and_admit_a_proxy_admin_users(guarded_client: TestClient) -> None:
+    user = guarded_client.post("/user/new", headers=ADMIN, json={"user_id": "ivy"}).json()["key"]
+    admin = guarded_client.post("/user/new", headers=ADMIN, json={"user_role": "proxy_admin"}).json()["key"]
+    # A user's own key is refused with LiteLLM's text, their id masked; a proxy_admin user's is not.
+    refused = guarded_client.get("/metrics", headers={"Authorization": f"Bearer {user}"})
+    assert refused.status_code == 401
+    assert refused.json()["error"]["message"].endswith("Route=/metrics. Your role=internal_user. Your user_id=***")
+    assert guarded_client.get("/metrics", headers={"Authorization": f"Bearer {admin}"}).status_code == 200
