@@ -61,7 +61,7 @@ class GenerateKeyRequest(Body):
     duration: str | None = Field(None, description="e.g. 30s, 10m, 1h, 7d; no expiry when absent.")
 
 
-class KeyDeleteRequest(Body):
+class KeyRequest(Body):
     keys: list[str] = Field(description="Raw keys (sk-...) or their tokens (sha256 hex).")
 
 

@@ -81,7 +81,7 @@ def generate_key(call: Call, body: rq.GenerateKeyRequest) -> dict[str, Any]:
     }
 
 
-def delete_keys(call: Call, body: rq.KeyDeleteRequest) -> dict[str, Any]:
+def delete_keys(call: Call, body: rq.KeyRequest) -> dict[str, Any]:
     runtime = call.runtime
     done = runtime.ledger.delete_keys(DeleteKeys(actor=call.actor, keys=body.keys))
     runtime.settle(done.position)
@@ -93,6 +93,6 @@ ROUTES = [
     Route("/user/info", endpoint("/user/info", user_info, query=rq.UserInfoQuery), methods=["GET"]),
     Route("/key/generate", endpoint("/key/generate", generate_key, body=rq.GenerateKeyRequest),
           methods=["POST"]),
-    Route("/key/delete", endpoint("/key/delete", delete_keys, body=rq.KeyDeleteRequest),
+    Route("/key/delete", endpoint("/key/delete", delete_keys, body=rq.KeyRequest),
           methods=["POST"]),
 ]

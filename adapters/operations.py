@@ -8,10 +8,13 @@ served route is missing from this list.
 
 from __future__ import annotations
 
+from .identity_operations import KEY_OPERATIONS, USER_OPERATIONS
 from .openapi import Operation
 from .org_operations import SERVICE_OPERATIONS, ORG_OPERATIONS
 
 OPERATIONS: list[Operation] = [
     *ORG_OPERATIONS,
+    *USER_OPERATIONS,
+    *KEY_OPERATIONS,
     *SERVICE_OPERATIONS,
 ]
