@@ -5,15 +5,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.e2e.live_server import live_server
+from tests.e2e.server import MASTER_KEY, running_server
 
 pytestmark = pytest.mark.e2e
 
 
+def client(url: str, key: str) -> httpx.Client:
+    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+
+
 def test_member_flow_with_an_org_admins_own_key(tmp_path: Path) -> None:
-    with live_server(tmp_path) as server, server.client() as admin:
+    data_dir = tmp_path / "data"
+    with (running_server({"ORGLEDGER_DATA_DIR": str(data_dir)}) as server,
+          client(server.url, MASTER_KEY) as admin):
         # Admin creates two organizations, as LiteLLM's test does.
         org = admin.post("/organization/new", json={"organization_alias": "marketing",
                                                     "models": ["azure-models"], "max_budget": None})
@@ -38,7 +45,7 @@ def test_member_flow_with_an_org_admins_own_key(tmp_path: Path) -> None:
             "organization_id": org_id, "user_id": user_id, "role": "org_admin"})
         assert updated.status_code == 200 and updated.json()["user_role"] == "org_admin"
 
-        with server.client(user_key) as org_admin:
+        with client(server.url, user_key) as org_admin:
             # The user's own key adds a member to its organization...
             own = org_admin.post("/organization/member_add", json={
                 "organization_id": org_id, "member": {"user_id": "eve", "role": "internal_user_viewer"}})
@@ -65,13 +72,13 @@ def test_member_flow_with_an_org_admins_own_key(tmp_path: Path) -> None:
 
         # Deleting the organization revokes a key issued for it.
         org_key = admin.post("/key/generate", json={"user_id": user_id, "organization_id": org_id}).json()["key"]
-        with server.client(org_key) as scoped:
+        with client(server.url, org_key) as scoped:
             assert scoped.get("/organization/list").status_code == 200
             assert admin.request("DELETE", "/organization/delete",
                                  json={"organization_ids": [org_id]}).status_code == 200
             assert scoped.get("/organization/list").status_code == 401
 
     # The raw keys were never written: not to the event log, the views or the server's log.
-    stored = b"".join(p.read_bytes() for p in server.data_dir.iterdir()) + server.log.read_bytes()
+    stored = b"".join(p.read_bytes() for p in data_dir.iterdir()) + server.log.read_bytes()
     for key in (user_key, org_key):
         assert key.encode() not in stored
