@@ -13,6 +13,7 @@ from types import FrameType
 
 import click
 
+from .cli_projections import projections
 from .settings import ConfigurationError, Settings
 
 
@@ -40,7 +41,9 @@ def main() -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--graceful-timeout", default=10, show_default=True, type=int,
               help="Seconds to finish requests in flight after SIGTERM.")
-def serve(host: str, port: int, workers: int, graceful_timeout: int) -> None:
+@click.option("--no-projector", is_flag=True,
+              help="PostgreSQL: do not start a projector here (one runs elsewhere: `projections run`).")
+def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projector: bool) -> None:
     """Serve the HTTP API. SIGTERM: stop accepting, finish requests in flight, close the store, exit 0."""
     import uvicorn
 
@@ -65,17 +68,27 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int) -> None:
         prepare_multiprocess_dir(Path(os.environ[MULTIPROC_ENV]))
     configure_logging(settings.log_format)
     install_exit_handlers()
-    uvicorn.run(
-        "orgledger.adapters.http:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        timeout_graceful_shutdown=graceful_timeout,
-        log_level="warning",
-        log_config=None,
-        access_log=False,
-    )
+    projector = None
+    if settings.backend == "postgres" and not no_projector:
+        from .projector_service import ProjectorService
+
+        # In this (supervising) process, so N workers still mean one projector.
+        projector = ProjectorService(settings).start()
+    try:
+        uvicorn.run(
+            "orgledger.adapters.http:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            timeout_graceful_shutdown=graceful_timeout,
+            log_level="warning",
+            log_config=None,
+            access_log=False,
+        )
+    finally:
+        if projector is not None:
+            projector.stop()
 
 
 def install_exit_handlers() -> None:
@@ -104,6 +117,8 @@ def check() -> None:
         click.echo(f"orgledger check: {problems} problem(s) found", err=True)
         sys.exit(1)
 
+
+main.add_command(projections)
 
 if __name__ == "__main__":
     main()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteDatastore
 from eventsourcing.utils import get_topic
 
@@ -19,7 +21,7 @@ from orgledger.projections.organizations import OrganizationsView
 from orgledger.projections.projector import Projector
 from orgledger.projections.store import ViewStore
 
-from . import access
+from . import access, postgres
 from .auth import Authenticator, Caller
 from .settings import ConfigurationError, Settings
 
@@ -92,7 +94,7 @@ class ViewDirectory:
             return view.tokens_of_org(cur, organization_id), view.position(cur)
 
 
-def ledger_env(settings: Settings) -> dict[str, str]:
+def ledger_env(settings: Settings, role: str = "api") -> dict[str, str]:
     if settings.backend == "popo":
         return {
             "PERSISTENCE_MODULE": get_topic(GuardedPOPOFactory),
@@ -104,10 +106,9 @@ def ledger_env(settings: Settings) -> dict[str, str]:
             "SQLITE_LOCK_TIMEOUT": "30",
             "APPLICATION_RECORDER_TOPIC": get_topic(GuardedSQLiteRecorder),
         }
-    raise ConfigurationError(
-        "DATABASE_URL is set, but PostgreSQL support is not available in this build. "
-        "Unset DATABASE_URL to use SQLite under ORGLEDGER_DATA_DIR."
-    )
+    if settings.backend == "postgres":
+        return postgres.ledger_env(settings, role)
+    raise ConfigurationError(f"unknown backend {settings.backend!r}")
 
 
 def check_servable(settings: Settings, workers: int) -> None:
@@ -120,7 +121,9 @@ def check_servable(settings: Settings, workers: int) -> None:
         )
 
 
-def view_datastore(settings: Settings) -> SQLiteDatastore:
+def view_datastore(settings: Settings, role: str = "api") -> SQLiteDatastore | PostgresDatastore:
+    if settings.backend == "postgres":
+        return postgres.view_datastore(settings, role)
     if settings.backend == "popo":
         return SQLiteDatastore(f"file:views-{uuid.uuid4().hex}?mode=memory&cache=shared")
     return SQLiteDatastore(str(settings.data_dir / "views.db"), lock_timeout=30)
@@ -129,20 +132,30 @@ def view_datastore(settings: Settings) -> SQLiteDatastore:
 _create_lock = threading.Lock()
 
 
-def build_runtime(settings: Settings, *, catch_up: bool = True) -> Runtime:
-    if settings.backend != "popo":
+def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api") -> Runtime:
+    """`role` "projector" sizes the PostgreSQL pools for the one process that keeps the views."""
+    if settings.backend == "sqlite":
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    ledger = OrgLedger(env=ledger_env(settings))
-    store = ViewStore(view_datastore(settings))
-    organizations = OrganizationsView()
-    keys = KeysView()
-    projector = Projector(ledger, store, [organizations, keys])
-    with _create_lock:
+    with _create_lock, _setup(settings):
+        ledger = OrgLedger(env=ledger_env(settings, role))
+        store = ViewStore(view_datastore(settings, role))
+        organizations = OrganizationsView()
+        keys = KeysView()
+        projector = Projector(ledger, store, [organizations, keys])
         projector.create_tables()
     runtime = Runtime(settings, ledger, store, projector, organizations,
                       Authenticator(settings.master_key or ""), keys)
     runtime.authenticator.resolve_virtual_key = access.VirtualKeys(runtime)
     ledger.directory = ViewDirectory(runtime)
-    if catch_up:  # `orgledger check` looks at the views as they are
+    if settings.backend == "postgres":
+        # One projector keeps the views (`projections run`, or the one `serve` starts);
+        # this process only waits for it to reach its own writes.
+        runtime.inline_projector = False
+        projector.fence = postgres.batch_fence(settings)
+    elif catch_up:  # `orgledger check` looks at the views as they are
         runtime.sync()
     return runtime
+
+
+def _setup(settings: Settings) -> AbstractContextManager[None]:
+    return postgres.setup_lock(settings) if settings.backend == "postgres" else nullcontext()

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .base import Projection
-from .store import ViewStore
+from .store import Cursor, ViewStore
 
 BATCH_SIZE = 500
 
@@ -25,6 +25,8 @@ class Projector:
         self.batch_size = batch_size
         self._lock = threading.Lock()
         self.observers: list[Callable[[Projection, int], None]] = []
+        # Run first in every batch transaction; PostgreSQL uses it to serialise projectors.
+        self.fence: Callable[[Cursor], None] | None = None
 
     def create_tables(self) -> None:
         with self.store.transaction() as cur:
@@ -55,6 +57,8 @@ class Projector:
 
     def _apply(self, events: list[tuple[int, Any]]) -> None:
         with self.store.transaction() as cur:
+            if self.fence:
+                self.fence(cur)
             for projection in self.projections:
                 position = projection.position(cur)
                 fresh = [(i, e) for i, e in events if i > position]
@@ -72,6 +76,10 @@ class Projector:
         delay = 0.001
         while min(self.positions().values(), default=0) < position:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"projections did not reach position {position}")
+                raise TimeoutError(
+                    f"projections did not reach position {position} within {timeout:g}s; "
+                    "is a projector running (`orgledger projections run`, or `serve` without "
+                    "--no-projector)?"
+                )
             time.sleep(delay)
             delay = min(delay * 2, 0.05)

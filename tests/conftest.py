@@ -18,15 +18,33 @@ ADMIN = {"Authorization": f"Bearer {MASTER_KEY}"}
 
 # Integration and HTTP tests run on each of these; PostgreSQL joins them in its own fixture.
 BACKENDS = ["popo", "sqlite"]
+SETTINGS_PARAMS = [*BACKENDS, pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 def make_settings(backend: str, tmp_path: Path) -> Settings:
     return Settings(master_key=MASTER_KEY, data_dir=tmp_path / "data", backend=backend)
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=SETTINGS_PARAMS)
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    if request.param == "postgres":
+        return request.getfixturevalue("pg_settings")  # type: ignore[no-any-return]
     return make_settings(request.param, tmp_path)
+
+
+@pytest.fixture
+def pg_settings(tmp_path: Path) -> Iterator[Settings]:
+    """A fresh schema with a projector keeping its views, as `serve` runs one; dropped afterwards."""
+    from orgledger.adapters.projector_service import ProjectorService
+    from tests.postgres import fresh_schema, postgres_settings
+
+    with fresh_schema() as schema:
+        pg = postgres_settings(schema, tmp_path, MASTER_KEY)
+        projector = ProjectorService(pg).start()
+        try:
+            yield pg
+        finally:
+            projector.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,193 @@
+"""PostgreSQL wiring: DATABASE_URL, connection budgets, the schema, and the advisory locks.
+
+Connection budget (PostgreSQL's default max_connections is 100, 3 of them reserved):
+an API worker holds at most 5 event-store + 5 view connections = 10; the projector at most
+2 + 2 + 1 (its lock/LISTEN connection) = 5. `serve --workers 4` therefore needs at most
+4 x 10 + 5 = 45 connections, which leaves room for a standby projector and admin sessions.
+POSTGRES_POOL_SIZE / POSTGRES_MAX_OVERFLOW in the environment override the per-pool numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import psycopg
+from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.utils import get_topic
+from psycopg import sql
+
+from orgledger.application.append_condition import GuardedPostgresRecorder
+
+from .settings import ConfigurationError, Settings
+
+SCHEMES = ("postgresql", "postgres")
+
+
+@dataclass(frozen=True)
+class PoolSize:
+    """One psycopg pool: `size` connections kept open, up to `overflow` more under load."""
+
+    size: int
+    overflow: int
+
+    @property
+    def most(self) -> int:
+        return self.size + self.overflow
+
+
+# Per process role and pool; see the module docstring for the sum.
+POOLS = {
+    "api": {"events": PoolSize(2, 3), "views": PoolSize(2, 3)},
+    "projector": {"events": PoolSize(1, 1), "views": PoolSize(1, 1)},
+}
+PROJECTOR_LOCK_CONNECTIONS = 1
+
+
+def connections_needed(workers: int, projectors: int = 1) -> int:
+    """The most connections `serve --workers N` plus its projectors can hold at once."""
+    api = sum(p.most for p in POOLS["api"].values())
+    projector = sum(p.most for p in POOLS["projector"].values()) + PROJECTOR_LOCK_CONNECTIONS
+    return workers * api + projectors * projector
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where DATABASE_URL points."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+    def conninfo(self) -> str:
+        return psycopg.conninfo.make_conninfo(
+            host=self.host, port=self.port, user=self.user, password=self.password,
+            dbname=self.dbname, connect_timeout=10,
+        )
+
+
+def parse_database_url(url: str) -> Target:
+    parts = urlsplit(url)
+    if parts.scheme not in SCHEMES:
+        raise ConfigurationError(
+            f"DATABASE_URL must start with postgresql:// or postgres://, not {parts.scheme or url!r}"
+        )
+    if parts.query:
+        # Silently dropping e.g. sslmode=require would weaken the connection; libpq reads PG* vars.
+        raise ConfigurationError(
+            "DATABASE_URL query parameters are not supported; set libpq variables such as "
+            "PGSSLMODE in the environment instead."
+        )
+    dbname = unquote(parts.path.lstrip("/"))
+    if not parts.hostname or not dbname:
+        raise ConfigurationError(
+            "DATABASE_URL needs a host and a database: postgresql://user:password@host:5432/dbname"
+        )
+    try:
+        port = parts.port or 5432
+    except ValueError as e:
+        raise ConfigurationError(f"DATABASE_URL has a bad port: {e}") from None
+    return Target(
+        host=parts.hostname,
+        port=port,
+        user=unquote(parts.username or "postgres"),
+        password=unquote(parts.password or ""),
+        dbname=dbname,
+    )
+
+
+def _pool(role: str, pool: str, environ: Mapping[str, str]) -> PoolSize:
+    default = POOLS[role][pool]
+    return PoolSize(
+        int(environ.get("POSTGRES_POOL_SIZE") or default.size),
+        int(environ.get("POSTGRES_MAX_OVERFLOW") or default.overflow),
+    )
+
+
+def ledger_env(settings: Settings, role: str = "api") -> dict[str, str]:
+    """eventsourcing's environment for the event store in PostgreSQL."""
+    target = parse_database_url(settings.database_url or "")
+    pool = _pool(role, "events", os.environ)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": target.dbname,
+        "POSTGRES_HOST": target.host,
+        "POSTGRES_PORT": str(target.port),
+        "POSTGRES_USER": target.user,
+        "POSTGRES_PASSWORD": target.password,
+        "POSTGRES_SCHEMA": settings.pg_schema,
+        "POSTGRES_POOL_SIZE": str(pool.size),
+        "POSTGRES_MAX_OVERFLOW": str(pool.overflow),
+        "POSTGRES_CONNECT_TIMEOUT": "30",
+        # A broken connection found at checkout is replaced instead of failing a request.
+        "POSTGRES_PRE_PING": "y",
+        # The append condition is checked in Python inside the insert transaction; the
+        # single-round-trip insert function would bypass it.
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+        "APPLICATION_RECORDER_TOPIC": get_topic(GuardedPostgresRecorder),
+    }
+
+
+def view_datastore(settings: Settings, role: str = "api") -> PostgresDatastore:
+    target = parse_database_url(settings.database_url or "")
+    pool = _pool(role, "views", os.environ)
+    return PostgresDatastore(
+        dbname=target.dbname, host=target.host, port=target.port, user=target.user,
+        password=target.password, schema=settings.pg_schema, pool_size=pool.size,
+        max_overflow=pool.overflow, pre_ping=True, connect_timeout=30,
+        idle_in_transaction_session_timeout=5,
+    )
+
+
+def lock_key(settings: Settings, purpose: str) -> int:
+    """A signed 64-bit advisory-lock key, one per schema and purpose."""
+    digest = hashlib.blake2b(f"orgledger:{settings.pg_schema}:{purpose}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big", signed=True)
+
+
+def connect(settings: Settings) -> psycopg.Connection[Any]:
+    """A connection of its own, outside the pools: for session locks and LISTEN."""
+    target = parse_database_url(settings.database_url or "")
+    return psycopg.connect(target.conninfo(), autocommit=True)
+
+
+@contextmanager
+def setup_lock(settings: Settings) -> Iterator[None]:
+    """Creates the schema, then serialises table creation across processes (serve workers
+    start together; concurrent CREATE ... IF NOT EXISTS can still collide in PostgreSQL)."""
+    with connect(settings) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (lock_key(settings, "setup"),))
+        try:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(settings.pg_schema)))
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key(settings, "setup"),))
+
+
+def batch_fence(settings: Settings) -> Any:
+    """Serialises projector batches in the database: if two projectors ever overlap (a lost
+    lock connection), the second reads the positions the first committed and skips those."""
+    key = lock_key(settings, "batch")
+
+    def fence(cur: Any) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(?)", (key,))
+
+    return fence
+
+
+def projector_pid(conn: psycopg.Connection[Any], settings: Settings) -> int | None:
+    """The server process id of the session holding this schema's projector lock, if any."""
+    key = lock_key(settings, "projector") & 0xFFFFFFFFFFFFFFFF
+    row = conn.execute(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND classid = %s::bigint::oid AND objid = %s::bigint::oid AND objsubid = 1",
+        (key >> 32, key & 0xFFFFFFFF),
+    ).fetchone()
+    return None if row is None else int(row[0])

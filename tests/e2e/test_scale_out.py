@@ -1,0 +1,83 @@
+"""Scale-out on PostgreSQL: two serve workers and one projector process, four concurrent clients."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from eventsourcing.utils import get_topic
+
+from orgledger.adapters import postgres
+from orgledger.adapters.runtime import build_runtime
+from orgledger.adapters.settings import Settings
+from orgledger.domain.membership import Membership
+from tests.conftest import ADMIN, MASTER_KEY
+from tests.e2e import processes
+from tests.postgres import fresh_schema, postgres_settings
+
+pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
+CLIENTS, MEMBERS = 4, 200
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[tuple[Settings, str]]:
+    """`serve --workers 2 --no-projector` plus `projections run`, in a fresh schema."""
+    with fresh_schema() as schema:
+        settings = postgres_settings(schema, tmp_path, MASTER_KEY)
+        env, log = processes.settings_env(settings), tmp_path / "cluster.log"
+        port = processes.free_port()
+        started: list[subprocess.Popen[bytes]] = []
+        try:
+            started.append(processes.start(["projections", "run"], env, log))
+            started.append(processes.start(
+                ["serve", "--port", str(port), "--workers", "2", "--no-projector"], env, log))
+            base = f"http://127.0.0.1:{port}"
+            processes.wait_ready(base, started[1], log)
+            with postgres.connect(settings) as conn:
+                processes.wait_until(lambda: postgres.projector_pid(conn, settings) is not None,
+                                     what="the projector to take its lock")
+            yield settings, base
+        finally:
+            for process in reversed(started):
+                processes.stop(process)
+
+
+def test_four_clients_add_200_members_through_two_workers(cluster: tuple[Settings, str]) -> None:
+    settings, base = cluster
+    with httpx.Client(base_url=base, headers=ADMIN, timeout=60) as http:
+        org_id = http.post("/organization/new", json={"organization_alias": "crowd"}).json()[
+            "organization_id"]
+
+    def client(n: int) -> list[str]:
+        # Each request opens its own connection, so the two workers share the load.
+        unseen = []
+        for i in range(n, MEMBERS, CLIENTS):
+            user_id = f"user-{i:03d}"
+            added = httpx.post(f"{base}/organization/member_add", headers=ADMIN, timeout=60, json={
+                "organization_id": org_id, "member": {"role": "internal_user", "user_id": user_id}})
+            assert added.status_code == 200, added.text
+            # Read-your-writes: the next request, whichever worker takes it, sees the member.
+            info = httpx.get(f"{base}/organization/info", headers=ADMIN, timeout=60,
+                             params={"organization_id": org_id})
+            if user_id not in {m["user_id"] for m in info.json()["members"]}:
+                unseen.append(user_id)
+        return unseen
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        unseen = [u for result in pool.map(client, range(CLIENTS)) for u in result]
+    assert unseen == []
+    info = httpx.get(f"{base}/organization/info", headers=ADMIN, params={"organization_id": org_id})
+    assert sorted(m["user_id"] for m in info.json()["members"]) == [
+        f"user-{i:03d}" for i in range(MEMBERS)]
+    # The log holds exactly one MemberAdded per member: no retry wrote one twice.
+    runtime = build_runtime(settings)
+    try:
+        added = runtime.ledger.recorder.select_notifications(
+            start=None, limit=10 * MEMBERS, topics=[get_topic(Membership.MemberAdded)])
+    finally:
+        runtime.close()
+    assert len(added) == MEMBERS

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+
+from orgledger.adapters import postgres
+from orgledger.adapters.runtime import check_servable
+from orgledger.adapters.settings import ConfigurationError, Settings
+
+
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+def test_database_url_names_host_port_user_password_and_database(scheme: str) -> None:
+    target = postgres.parse_database_url(f"{scheme}://ledger:p%40ss%3Aw@db.internal:6543/orgs")
+    assert target == postgres.Target("db.internal", 6543, "ledger", "p@ss:w", "orgs")
+
+
+def test_database_url_defaults_to_port_5432_and_no_password() -> None:
+    target = postgres.parse_database_url("postgresql://postgres@127.0.0.1/test")
+    assert (target.port, target.password) == (5432, "")
+
+
+@pytest.mark.parametrize("url, says", [
+    ("mysql://u@h/db", "postgresql://"),
+    ("postgresql://u@h", "needs a host and a database"),
+    ("postgresql://u@h/db?sslmode=require", "PGSSLMODE"),
+    ("postgresql://u@h:notaport/db", "bad port"),
+])
+def test_bad_database_urls_are_refused_with_a_reason(url: str, says: str) -> None:
+    with pytest.raises(ConfigurationError, match=says):
+        check_servable(Settings(database_url=url, backend="postgres"), workers=1)
+
+
+def test_the_schema_and_pools_reach_eventsourcing() -> None:
+    env = postgres.ledger_env(Settings(database_url="postgres://u:pw@h:5433/db", pg_schema="tenant_a",
+                                       backend="postgres"))
+    assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == ("h", "5433", "db")
+    assert env["POSTGRES_SCHEMA"] == "tenant_a"
+    assert env["APPLICATION_RECORDER_TOPIC"].endswith(":GuardedPostgresRecorder")
+
+
+def test_four_workers_and_a_projector_stay_well_under_max_connections() -> None:
+    # 4 workers x (5 event-store + 5 view connections) + projector (2 + 2 + 1 lock) = 45.
+    assert postgres.connections_needed(workers=4) == 45
+    assert postgres.connections_needed(workers=4, projectors=2) < 100 - 3
+
+
+def test_workers_on_sqlite_are_refused_but_allowed_on_postgres() -> None:
+    with pytest.raises(ConfigurationError, match="needs PostgreSQL"):
+        check_servable(Settings(backend="sqlite"), workers=2)
+    check_servable(Settings(database_url="postgresql://u@h/db", backend="postgres"), workers=4)
+
+
+def test_lock_keys_differ_per_schema_and_purpose() -> None:
+    a, b = Settings(pg_schema="a"), Settings(pg_schema="b")
+    keys = {postgres.lock_key(s, p) for s in (a, b) for p in ("projector", "batch", "setup")}
+    assert len(keys) == 6
