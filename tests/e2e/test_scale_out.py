@@ -53,18 +53,19 @@ def test_four_clients_add_200_members_through_two_workers(cluster: tuple[Setting
             "organization_id"]
 
     def client(n: int) -> list[str]:
-        # Each request opens its own connection, so the two workers share the load.
+        # No keep-alive: every request is a new connection, which either worker may accept.
         unseen = []
-        for i in range(n, MEMBERS, CLIENTS):
-            user_id = f"user-{i:03d}"
-            added = httpx.post(f"{base}/organization/member_add", headers=ADMIN, timeout=60, json={
-                "organization_id": org_id, "member": {"role": "internal_user", "user_id": user_id}})
-            assert added.status_code == 200, added.text
-            # Read-your-writes: the next request, whichever worker takes it, sees the member.
-            info = httpx.get(f"{base}/organization/info", headers=ADMIN, timeout=60,
-                             params={"organization_id": org_id})
-            if user_id not in {m["user_id"] for m in info.json()["members"]}:
-                unseen.append(user_id)
+        with httpx.Client(base_url=base, headers=ADMIN, timeout=60,
+                          limits=httpx.Limits(max_keepalive_connections=0)) as http:
+            for i in range(n, MEMBERS, CLIENTS):
+                user_id = f"user-{i:03d}"
+                added = http.post("/organization/member_add", json={
+                    "organization_id": org_id, "member": {"role": "internal_user", "user_id": user_id}})
+                assert added.status_code == 200, added.text
+                # Read-your-writes: the next request, whichever worker takes it, sees the member.
+                info = http.get("/organization/info", params={"organization_id": org_id})
+                if user_id not in {m["user_id"] for m in info.json()["members"]}:
+                    unseen.append(user_id)
         return unseen
 
     with ThreadPoolExecutor(CLIENTS) as pool:
