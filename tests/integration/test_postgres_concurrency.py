@@ -7,11 +7,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from eventsourcing.persistence import ProgrammingError
 from psycopg import sql
 
-from orgledger.adapters.runtime import Runtime, build_runtime
+from orgledger.adapters.runtime import Runtime, build_runtime, ledger_env
 from orgledger.adapters.settings import Settings
 from orgledger.application.append_condition import AppendCondition, AppendConditionFailed
+from orgledger.application.ledger import OrgLedger
 from orgledger.application.commands import AddMembers, CreateOrg, DeleteOrgs, NewMember, UpdateOrg
 from orgledger.domain.membership import Membership
 from orgledger.domain.organization import Organization
@@ -120,3 +122,15 @@ def test_conflicting_updates_from_two_writers_are_all_kept(runtimes: list[Runtim
     assert org.metadata == {f"{n}{i}": i for n in "ab" for i in range(15)}
     updates = [e for e in runtimes[0].ledger.events.get(org.id) if isinstance(e, Organization.OrgUpdated)]
     assert len(updates) == 30
+
+
+def test_a_condition_is_never_skipped_by_the_insert_function(pg_settings: Settings) -> None:
+    env = {**ledger_env(pg_settings), "POSTGRES_ENABLE_DB_FUNCTIONS": "y"}
+    ledger = OrgLedger(env=env)
+    try:
+        org = Organization(organization_id="o1", organization_alias="a", budget_id="b", models=[],
+                           metadata={}, object_permission=None, actor=ADMIN)
+        with pytest.raises(ProgrammingError, match="POSTGRES_ENABLE_DB_FUNCTIONS"):
+            ledger.save(org, condition=AppendCondition(versions={org.id: 0}))
+    finally:
+        ledger.close()
