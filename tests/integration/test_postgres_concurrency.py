@@ -13,8 +13,8 @@ from psycopg import sql
 from orgledger.adapters.runtime import Runtime, build_runtime, ledger_env
 from orgledger.adapters.settings import Settings
 from orgledger.application.append_condition import AppendCondition, AppendConditionFailed
-from orgledger.application.ledger import OrgLedger
 from orgledger.application.commands import AddMembers, CreateOrg, DeleteOrgs, NewMember, UpdateOrg
+from orgledger.application.ledger import OrgLedger
 from orgledger.domain.membership import Membership
 from orgledger.domain.organization import Organization
 from orgledger.domain.values import Actor
