@@ -14,7 +14,7 @@ from orgledger.adapters.settings import Settings
 from orgledger.application.commands import CreateOrg
 from orgledger.application.retry import retry_on_conflict
 from orgledger.domain.values import Actor
-from tests.conftest import ADMIN, MASTER_KEY
+from tests.conftest import ADMIN, BACKENDS, MASTER_KEY
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -74,6 +74,8 @@ def test_metrics_show_a_scenarios_requests_commands_and_events(client: TestClien
     assert value(after, "orgledger_store_up") == 1
 
 
+# Only where this process keeps the views: on PostgreSQL a projector applies them in the background.
+@pytest.mark.parametrize("settings", BACKENDS, indirect=True)
 def test_lag_shows_unapplied_events_and_returns_to_zero_after_catch_up(
     client: TestClient, runtime: Runtime
 ) -> None:
