@@ -10,6 +10,7 @@ import pytest
 from eventsourcing.persistence import ProgrammingError
 from psycopg import sql
 
+from orgledger.adapters import postgres
 from orgledger.adapters.runtime import Runtime, build_runtime, ledger_env
 from orgledger.adapters.settings import Settings
 from orgledger.application.append_condition import AppendCondition, AppendConditionFailed
@@ -129,7 +130,8 @@ def test_conflicting_updates_from_two_writers_are_all_kept(runtimes: list[Runtim
 
 def test_a_condition_is_never_skipped_by_the_insert_function(pg_settings: Settings) -> None:
     env = {**ledger_env(pg_settings), "POSTGRES_ENABLE_DB_FUNCTIONS": "y"}
-    ledger = OrgLedger(env=env)
+    with postgres.setup_lock(pg_settings):  # the fixture's projector may be creating tables too
+        ledger = OrgLedger(env=env)
     try:
         org = Organization(organization_id="o1", organization_alias="a", budget_id="b", models=[],
                            metadata={}, object_permission=None, actor=ADMIN)
