@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -39,6 +40,15 @@ def require_postgres() -> None:
         pytest.skip(f"{message}: PostgreSQL tests skipped (they fail when CI=true)")
 
 
+def drop_schema(schema: str) -> None:
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+# Drops run beside the next test instead of before it; the interpreter waits for them at exit.
+_dropper = ThreadPoolExecutor(1, thread_name_prefix="drop-schema")
+
+
 @contextmanager
 def fresh_schema() -> Iterator[str]:
     require_postgres()
@@ -46,8 +56,7 @@ def fresh_schema() -> Iterator[str]:
     try:
         yield schema
     finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        _dropper.submit(drop_schema, schema)
 
 
 def postgres_settings(schema: str, tmp_path: Path, master_key: str) -> Settings:
