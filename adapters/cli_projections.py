@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 from types import FrameType
 
@@ -23,6 +22,7 @@ def run() -> None:
     Only one projector is active per schema: a second one waits for the first to stop."""
     from .cli import fail, load_settings
     from .projector_service import ProjectorService
+    from .request_log import configure_logging
     from .runtime import ledger_env
 
     settings = load_settings()
@@ -33,7 +33,7 @@ def run() -> None:
     if settings.backend != "postgres":
         fail("`projections run` needs PostgreSQL (set DATABASE_URL): on SQLite the serving "
              "process keeps its read models itself.")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_format)
     service = ProjectorService(settings)
 
     def stop(signum: int, frame: FrameType | None) -> None:
