@@ -15,7 +15,7 @@ from orgledger.domain.values import Actor
 from orgledger.projections.organizations import OrganizationsView
 from orgledger.projections.projector import Projector
 from tests.conftest import MASTER_KEY
-from tests.e2e import processes
+from tests.e2e import orgledger_processes as processes
 from tests.postgres import fresh_schema, postgres_settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]

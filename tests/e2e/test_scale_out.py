@@ -16,7 +16,7 @@ from orgledger.adapters.runtime import build_runtime
 from orgledger.adapters.settings import Settings
 from orgledger.domain.membership import Membership
 from tests.conftest import ADMIN, MASTER_KEY
-from tests.e2e import processes
+from tests.e2e import orgledger_processes as processes
 from tests.postgres import fresh_schema, postgres_settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]

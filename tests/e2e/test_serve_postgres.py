@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.conftest import ADMIN, MASTER_KEY
-from tests.e2e import processes
+from tests.e2e import orgledger_processes as processes
 from tests.postgres import fresh_schema, postgres_settings
 
 
