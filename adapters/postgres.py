@@ -70,6 +70,10 @@ class Target:
         return psycopg.conninfo.make_conninfo(
             host=self.host, port=self.port, user=self.user, password=self.password,
             dbname=self.dbname, connect_timeout=10,
+            # Keepalives on both ends: a projector cut off by the network notices within about
+            # 25 s, and the server frees its lock for a standby as soon, not after TCP's 2 hours.
+            keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
+            options="-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3",
         )
 
 
