@@ -70,7 +70,7 @@ def test_projector_resumes_exactly_after_lost_connections_and_sigkill(tmp_path: 
     with fresh_schema() as schema:
         settings = postgres_settings(schema, tmp_path, MASTER_KEY)
         app_name = f"orgledger-probe-{schema}"
-        env = {**processes.settings_env(settings), "PGAPPNAME": app_name}
+        env = processes.settings_env(settings, {"PGAPPNAME": app_name})
         log = tmp_path / "projector.log"
         runtime = build_runtime(settings)
         for org_id in ORGS:

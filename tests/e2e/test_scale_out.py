@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,6 +16,7 @@ from orgledger.adapters.settings import Settings
 from orgledger.domain.membership import Membership
 from tests.conftest import ADMIN, MASTER_KEY
 from tests.e2e import orgledger_processes as processes
+from tests.e2e.server import running_server
 from tests.postgres import fresh_schema, postgres_settings
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
@@ -28,22 +28,17 @@ def cluster(tmp_path: Path) -> Iterator[tuple[Settings, str]]:
     """`serve --workers 2 --no-projector` plus `projections run`, in a fresh schema."""
     with fresh_schema() as schema:
         settings = postgres_settings(schema, tmp_path, MASTER_KEY)
-        env, log = processes.settings_env(settings), tmp_path / "cluster.log"
-        port = processes.free_port()
-        started: list[subprocess.Popen[bytes]] = []
+        env = processes.settings_env(settings)
+        projector = processes.start(["projections", "run"], env, tmp_path / "projector.log")
         try:
-            started.append(processes.start(["projections", "run"], env, log))
-            started.append(processes.start(
-                ["serve", "--port", str(port), "--workers", "2", "--no-projector"], env, log))
-            base = f"http://127.0.0.1:{port}"
-            processes.wait_ready(base, started[1], log)
-            with postgres.connect(settings) as conn:
-                processes.wait_until(lambda: postgres.projector_pid(conn, settings) is not None,
-                                     what="the projector to take its lock")
-            yield settings, base
+            with running_server(env, ["--workers", "2", "--no-projector"],
+                                startup_timeout=processes.STARTUP_TIMEOUT) as server:
+                with postgres.connect(settings) as conn:
+                    processes.wait_until(lambda: postgres.projector_pid(conn, settings) is not None,
+                                         what="the projector to take its lock")
+                yield settings, server.url
         finally:
-            for process in reversed(started):
-                processes.stop(process)
+            processes.stop(projector)
 
 
 def test_four_clients_add_200_members_through_two_workers(cluster: tuple[Settings, str]) -> None:

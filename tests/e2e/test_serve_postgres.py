@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import ADMIN, MASTER_KEY
 from tests.e2e import orgledger_processes as processes
+from tests.e2e.server import running_server, stop
 from tests.postgres import fresh_schema, postgres_settings
 
 
@@ -17,13 +18,9 @@ from tests.postgres import fresh_schema, postgres_settings
 def test_serve_starts_its_own_projector_for_its_workers(tmp_path: Path) -> None:
     with fresh_schema() as schema:
         settings = postgres_settings(schema, tmp_path, MASTER_KEY)
-        port, log = processes.free_port(), tmp_path / "serve.log"
-        server = processes.start(["serve", "--port", str(port), "--workers", "2"],
-                                 processes.settings_env(settings), log)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            processes.wait_ready(base, server, log)
-            with httpx.Client(base_url=base, headers=ADMIN, timeout=60) as http:
+        with running_server(processes.settings_env(settings), ["--workers", "2"],
+                            startup_timeout=processes.STARTUP_TIMEOUT) as server:
+            with httpx.Client(base_url=server.url, headers=ADMIN, timeout=60) as http:
                 org_id = http.post("/organization/new", json={"organization_alias": "solo"}).json()[
                     "organization_id"]
                 added = http.post("/organization/member_add", json={
@@ -31,6 +28,4 @@ def test_serve_starts_its_own_projector_for_its_workers(tmp_path: Path) -> None:
                 assert added.status_code == 200, added.text
                 info = http.get("/organization/info", params={"organization_id": org_id}).json()
             assert [m["user_id"] for m in info["members"]] == ["u1"]
-        finally:
-            processes.stop(server)
-        assert server.returncode == 0, log.read_text()
+            assert stop(server.process) == 0, server.log.read_text()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import postgres
-from tests.e2e.orgledger_processes import free_port
+from tests.e2e.server import free_port
 
 
 @pytest.fixture
