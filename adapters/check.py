@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .postgres import parse_database_url
 from .runtime import build_runtime
 from .settings import Settings
 
@@ -38,6 +39,10 @@ def master_key(settings: Settings) -> Finding:
 def store_location(settings: Settings) -> str:
     if settings.backend == "sqlite":
         return f"SQLite in {settings.data_dir}"
+    if settings.backend == "postgres":
+        target = parse_database_url(settings.database_url or "")
+        # Never the password: this output ends up in deploy logs.
+        return f"PostgreSQL schema {settings.pg_schema} in {target.host}:{target.port}/{target.dbname}"
     return f"{settings.backend} store"
 
 

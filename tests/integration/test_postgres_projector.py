@@ -102,3 +102,12 @@ def test_the_lock_connection_is_kept_alive_from_both_ends(bare: Settings) -> Non
     with postgres.connect(bare) as conn:
         assert conn.execute("SHOW tcp_keepalives_idle").fetchone() == ("10",)
         assert conn.info.get_parameters()["keepalives_idle"] == "10"
+
+
+def test_check_names_the_schema_and_sees_the_projector_keep_up(pg_settings: Settings) -> None:
+    env = {"DATABASE_URL": pg_settings.database_url or "", "ORGLEDGER_PG_SCHEMA": pg_settings.pg_schema,
+           "LITELLM_MASTER_KEY": MASTER_KEY}
+    result = CliRunner().invoke(main, ["check"], env=env)
+    assert f"ok   store: PostgreSQL schema {pg_settings.pg_schema} in 127.0.0.1:5432/test" in result.output
+    assert "ok   projection organizations: at the log head" in result.output
+    assert result.exit_code == 0, result.output
