@@ -113,4 +113,5 @@ def test_a_database_url_nothing_answers_at_fails(tmp_path: Path) -> None:
            "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{closed_port}/test"}
     result = CliRunner().invoke(main, ["check"], env=env)
     assert result.exit_code == 1
-    assert "FAIL store: cannot open the postgres store: " in result.output
+    assert (f"FAIL store: cannot open the PostgreSQL schema public in 127.0.0.1:{closed_port}/test: "
+            in result.output)
