@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,16 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 @pytest.fixture
 def pg_settings(tmp_path: Path) -> Iterator[Settings]:
     """A fresh schema with a projector keeping its views, as `serve` runs one; dropped afterwards."""
+    with backend_settings("postgres", tmp_path) as pg:
+        yield pg
+
+
+@contextmanager
+def backend_settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for one of SETTINGS_PARAMS, for fixtures of a wider scope than `settings`."""
+    if backend != "postgres":
+        yield make_settings(backend, tmp_path)
+        return
     from orgledger.adapters.projector_service import ProjectorService
     from tests.postgres import fresh_schema, postgres_settings
 

@@ -17,10 +17,11 @@ from starlette.testclient import TestClient
 
 from orgledger.adapters.http import build_app
 from orgledger.adapters.runtime import Runtime, build_runtime
+from orgledger.adapters.settings import Settings
 from orgledger.application.commands import AddMembers, CreateOrg, CreateUser, DeleteKeys, GenerateKey, NewMember
 from orgledger.domain.key import Key, token_of
 from orgledger.domain.values import Actor
-from tests.conftest import ADMIN, BACKENDS, make_settings
+from tests.conftest import ADMIN, SETTINGS_PARAMS, backend_settings
 
 ROOT = Actor(user_id="default_user_id")
 PROXY_ADMIN_USER = "padmin-user"
@@ -44,9 +45,14 @@ def _bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="module", params=SETTINGS_PARAMS)
 def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    runtime = build_runtime(make_settings(request.param, Path(tmp_path_factory.mktemp("matrix"))))
+    with backend_settings(request.param, Path(tmp_path_factory.mktemp("matrix"))) as settings:
+        yield from _world(settings)
+
+
+def _world(settings: Settings) -> Iterator[World]:
+    runtime = build_runtime(settings)
     ledger = runtime.ledger
     keys: dict[str, str] = {}
     for user_id, role in [(PROXY_ADMIN_USER, "proxy_admin"), (ORG_ADMIN, "internal_user"),

@@ -26,7 +26,7 @@ from orgledger.domain.key import Key
 from orgledger.domain.membership import Membership
 from orgledger.domain.organization import Organization
 from orgledger.domain.values import ORG_ROLES, USER_ROLES, Actor
-from tests.conftest import BACKENDS, make_settings
+from tests.conftest import SETTINGS_PARAMS, backend_settings
 
 ROOT = Actor(user_id="default_user_id")
 USERS, ORGS = 3, 2
@@ -42,12 +42,13 @@ class Env:
     seen: int = 0
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="module", params=SETTINGS_PARAMS)
 def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    runtime = build_runtime(make_settings(request.param, Path(tmp_path_factory.mktemp("rbac"))))
-    with TestClient(build_app(runtime=runtime)) as client:
-        yield Env(runtime, client, {})
-    runtime.close()
+    with backend_settings(request.param, Path(tmp_path_factory.mktemp("rbac"))) as settings:
+        runtime = build_runtime(settings)
+        with TestClient(build_app(runtime=runtime)) as client:
+            yield Env(runtime, client, {})
+        runtime.close()
 
 
 command = st.tuples(
