@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from eventsourcing.persistence import RecordConflictError
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -78,6 +79,10 @@ def to_response(exc: Exception) -> Response:
         return to_response(DetailError(404, exc.message))
     if isinstance(exc, InvalidRequestError | DomainError):
         return to_response(DetailError(400, exc.message))
+    if isinstance(exc, RecordConflictError):
+        # Only reached once every retry lost its race: the caller may simply try again.
+        return to_response(DetailError(409, "The request conflicted with concurrent changes "
+                                            "and was not applied; retry it."))
     raise exc
 
 
@@ -90,4 +95,5 @@ EXCEPTION_HANDLERS = {
     DetailError: handle,
     RequestValidationError: handle,
     DomainError: handle,
+    RecordConflictError: handle,
 }

@@ -6,7 +6,7 @@ so a check made inside the insert transaction sees every earlier commit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -25,11 +25,28 @@ class AppendConditionFailed(IntegrityError):
 @dataclass(frozen=True)
 class AppendCondition:
     """`versions`: aggregates that must still be at these versions (0 = must not exist).
-    `quiet_after`/`quiet_topics`: no event of these topics may have been stored after that position."""
+    `quiet_after`/`quiet_topics`: no event of these topics may have been stored after that
+    position — of those, only the ones `quiet_match` picks, when it is given (so that joins to
+    other organizations do not abort an organization's delete)."""
 
     versions: dict[UUID, int] = field(default_factory=dict)
     quiet_after: int | None = None
     quiet_topics: tuple[str, ...] = ()
+    quiet_match: Callable[[StoredEvent], bool] | None = None
+
+    def check(
+        self,
+        latest_version: Callable[[UUID], int | None],
+        events_after: Callable[[int, tuple[str, ...]], Iterable[StoredEvent]],
+    ) -> None:
+        """Raise AppendConditionFailed unless the condition holds; called inside the insert."""
+        for uid, version in self.versions.items():
+            if (latest_version(uid) or 0) != version:
+                self.fail(f"{uid} changed")
+        if self.quiet_after is not None and self.quiet_topics:
+            for stored in events_after(self.quiet_after, self.quiet_topics):
+                if self.quiet_match is None or self.quiet_match(stored):
+                    self.fail(f"{stored.topic} after position {self.quiet_after}")
 
     def fail(self, why: str) -> None:
         raise AppendConditionFailed(f"append condition failed: {why}")
@@ -40,13 +57,10 @@ class GuardedPOPORecorder(POPOApplicationRecorder):
         with self._database_lock:
             condition: AppendCondition | None = kwargs.get("condition")
             if condition:
-                for uid, version in condition.versions.items():
-                    if max(self._stored_events_index[str(uid)], default=0) != version:
-                        condition.fail(f"{uid} changed")
-                if condition.quiet_after is not None:
-                    for s in self._stored_events[condition.quiet_after :]:
-                        if s.topic in condition.quiet_topics:
-                            condition.fail(f"{s.topic} after {condition.quiet_after}")
+                condition.check(
+                    lambda uid: max(self._stored_events_index[str(uid)], default=0),
+                    lambda after, topics: (s for s in self._stored_events[after:] if s.topic in topics),
+                )
             return super()._insert_events(stored_events, **kwargs)
 
 
@@ -58,27 +72,35 @@ class GuardedPOPOFactory(POPOFactory):
         return GuardedPOPORecorder()
 
 
+def _stored(row: Any, originator_id: UUID | str) -> StoredEvent:
+    return StoredEvent(
+        originator_id=originator_id,
+        originator_version=row["originator_version"],
+        topic=row["topic"],
+        state=bytes(row["state"]),
+    )
+
+
 class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         condition: AppendCondition | None = kwargs.get("condition")
         if condition:
-            for uid, version in condition.versions.items():
+            table = self.events_table_name
+
+            def latest_version(uid: UUID) -> int | None:
+                c.execute(f"SELECT MAX(originator_version) FROM {table} WHERE originator_id=?", (uid.hex,))
+                return c.fetchone()[0]
+
+            def events_after(after: int, topics: tuple[str, ...]) -> list[StoredEvent]:
+                marks = ",".join("?" * len(topics))
                 c.execute(
-                    f"SELECT MAX(originator_version) FROM {self.events_table_name} "
-                    "WHERE originator_id=?",
-                    (uid.hex,),
+                    f"SELECT originator_id, originator_version, topic, state FROM {table} "
+                    f"WHERE rowid > ? AND topic IN ({marks}) ORDER BY rowid",
+                    (after, *topics),
                 )
-                if (c.fetchone()[0] or 0) != version:
-                    condition.fail(f"{uid} changed")
-            if condition.quiet_after is not None and condition.quiet_topics:
-                marks = ",".join("?" * len(condition.quiet_topics))
-                c.execute(
-                    f"SELECT 1 FROM {self.events_table_name} "
-                    f"WHERE rowid > ? AND topic IN ({marks}) LIMIT 1",
-                    (condition.quiet_after, *condition.quiet_topics),
-                )
-                if c.fetchone():
-                    condition.fail(f"new events after {condition.quiet_after}")
+                return [_stored(r, UUID(r["originator_id"])) for r in c.fetchall()]
+
+            condition.check(latest_version, events_after)
         return super()._insert_events(c, stored_events, **kwargs)
 
 
@@ -97,18 +119,21 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
             table = SQL("{}.{}").format(
                 Identifier(self.datastore.schema), Identifier(self.events_table_name)
             )
-            for uid, version in condition.versions.items():
+
+            def latest_version(uid: UUID) -> int | None:
                 curs.execute(
                     SQL("SELECT MAX(originator_version) AS v FROM {} WHERE originator_id=%s").format(table),
                     (uid,),
                 )
-                if (curs.fetchone()["v"] or 0) != version:
-                    condition.fail(f"{uid} changed")
-            if condition.quiet_after is not None and condition.quiet_topics:
+                return curs.fetchone()["v"]
+
+            def events_after(after: int, topics: tuple[str, ...]) -> list[StoredEvent]:
                 curs.execute(
-                    SQL("SELECT 1 AS x FROM {} WHERE notification_id > %s AND topic = ANY(%s) LIMIT 1").format(table),
-                    (condition.quiet_after, list(condition.quiet_topics)),
+                    SQL("SELECT originator_id, originator_version, topic, state FROM {} "
+                        "WHERE notification_id > %s AND topic = ANY(%s) ORDER BY notification_id").format(table),
+                    (after, list(topics)),
                 )
-                if curs.fetchone():
-                    condition.fail(f"new events after {condition.quiet_after}")
+                return [_stored(r, r["originator_id"]) for r in curs.fetchall()]
+
+            condition.check(latest_version, events_after)
         super()._insert_stored_events(curs, stored_events, **kwargs)

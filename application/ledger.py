@@ -130,7 +130,12 @@ class OrgLedger(IdentityCommands, Application):
                     revoked.append(key)
         # A member who joined, or a key issued, after the lists were read would be left
         # behind: refuse and retry.
-        condition = AppendCondition(quiet_after=quiet_after, quiet_topics=CASCADE_TOPICS)
+        deleting = {o.organization_id for o in orgs}
+        condition = AppendCondition(
+            quiet_after=quiet_after,
+            quiet_topics=CASCADE_TOPICS,
+            quiet_match=lambda stored: self._names_organization(stored, deleting),
+        )
         return Done(
             self._save(*orgs, *removals, *revoked, condition=condition),
             organization_ids=[o.organization_id for o in orgs],
@@ -213,6 +218,9 @@ class OrgLedger(IdentityCommands, Application):
         )
 
     # Helpers.
+
+    def _names_organization(self, stored: Any, organization_ids: set[str]) -> bool:
+        return getattr(self.mapper.to_domain_event(stored), "organization_id", None) in organization_ids
 
     def _save(self, *aggregates: Any, condition: AppendCondition | None = None) -> int:
         recordings = self.save(*aggregates, condition=condition)

@@ -15,3 +15,25 @@ def test_new_then_info_shows_the_organization(client: TestClient) -> None:
     assert info.status_code == 200
     assert info.json()["organization_alias"] == "marketing"
     assert info.json()["members"] == [] and info.json()["teams"] == []
+
+
+def test_a_command_that_loses_every_race_answers_409_and_writes_nothing(client: TestClient) -> None:
+    from orgledger.application import retry
+
+    runtime = client.app.state.runtime
+    head = runtime.ledger.recorder.max_notification_id()
+    saved, attempts = runtime.ledger.save, retry.MAX_ATTEMPTS
+
+    def always_conflicting(*args: object, **kwargs: object) -> None:
+        from orgledger.application.append_condition import AppendConditionFailed
+
+        raise AppendConditionFailed("lost the race")
+
+    runtime.ledger.save, retry.MAX_ATTEMPTS = always_conflicting, 2
+    try:
+        answer = client.post("/organization/new", json={"organization_alias": "x"}, headers=ADMIN)
+    finally:
+        runtime.ledger.save, retry.MAX_ATTEMPTS = saved, attempts
+    assert answer.status_code == 409
+    assert "retry" in answer.json()["detail"]["error"]
+    assert runtime.ledger.recorder.max_notification_id() == head
