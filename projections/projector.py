@@ -56,7 +56,7 @@ class Projector:
     def _apply(self, events: list[tuple[int, Any]]) -> None:
         with self.store.transaction() as cur:
             for projection in self.projections:
-                position = projection.position(cur)
+                position = projection.position(cur, lock=True)
                 fresh = [(i, e) for i, e in events if i > position]
                 for i, event in fresh:
                     projection.apply(event, cur, i)
