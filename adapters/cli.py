@@ -105,5 +105,16 @@ def check() -> None:
         sys.exit(1)
 
 
+def _register_subcommands() -> None:
+    # Each command family lives in its own module, so branches add commands without touching serve.
+    from .cli_audit import audit
+    from .cli_projections import projections
+
+    main.add_command(audit)
+    main.add_command(projections)
+
+
+_register_subcommands()
+
 if __name__ == "__main__":
     main()
