@@ -95,9 +95,14 @@ class AuditView(Projection):
 
     def _save_state(self, cur: Cursor, change: Change, after: dict[str, Any] | None) -> None:
         key = (change.table_name, change.object_id)
-        cur.execute(f"DELETE FROM {self.t['audit_objects']} WHERE table_name=? AND object_id=?", key)
-        if after is not None:
-            cur.execute(f"INSERT INTO {self.t['audit_objects']} VALUES (?, ?, ?)", (*key, to_json(after)))
+        if after is None:
+            cur.execute(f"DELETE FROM {self.t['audit_objects']} WHERE table_name=? AND object_id=?", key)
+            return
+        cur.execute(
+            f"INSERT INTO {self.t['audit_objects']} VALUES (?, ?, ?) ON CONFLICT (table_name, object_id)"
+            " DO UPDATE SET state = excluded.state",
+            (*key, to_json(after)),
+        )
 
     def _scopes(self, cur: Cursor, change: Change) -> list[str]:
         if change.table_name == BUDGET:
