@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -18,6 +17,7 @@ from orgledger.projections.base import iso
 from .auth import Caller
 from .endpoint import parse
 from .errors import DetailError, ProxyError, json_response
+from .timeparse import parse_time
 
 MAX_PAGE_SIZE = 1000
 
@@ -40,18 +40,6 @@ class AuditQuery(BaseModel):
         if value is not None:
             parse_time(value, end_of_day=False)
         return value
-
-
-def parse_time(text: str, *, end_of_day: bool) -> datetime:
-    """An ISO-8601 time in UTC; a bare date means the whole day; no zone means UTC."""
-    try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            return datetime.combine(day, time.max if end_of_day else time.min, UTC)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"not an ISO-8601 date or time: {text!r}") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def readable_organizations(runtime: Any, caller: Caller) -> tuple[str, ...] | None:

@@ -16,9 +16,9 @@ import msgspec
 from orgledger.projections import eventlog, export
 from orgledger.projections.replay import ReplayError, organization_state
 
-from .audit_routes import parse_time
 from .settings import ConfigurationError, Settings
 from .store_access import open_ledger
+from .timeparse import parse_time
 
 TABLE_HEADER = f"{'POSITION':>8}  {'TIMESTAMP':<27}  {'TYPE':<20}  {'ACTOR':<20}  SUBJECT"
 
