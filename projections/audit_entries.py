@@ -54,7 +54,7 @@ def describe(event: Any) -> Change:
     f = fields_of(event)
     aggregate = type(event).__qualname__.split(".")[0]
     table = AGGREGATE_TABLES.get(aggregate, f"orgledger_{aggregate}")
-    action = _action(name)
+    action = _action(name, getattr(event, "originator_version", 0))
     org_id = f.get("organization_id")
     if name == "OrgCreated":
         values = {**f, "spend": 0.0, "created_by": event.actor.user_id, "updated_by": event.actor.user_id}
@@ -88,11 +88,13 @@ def describe(event: Any) -> Change:
                   None if action == "deleted" else f, org_id)
 
 
-def _action(event_name: str) -> str:
+def _action(event_name: str, version: int) -> str:
     if event_name in CREATED:
         return "created"
     if event_name in DELETED:
         return "deleted"
+    if version == 1:  # whatever its name, the event that starts an aggregate creates its row
+        return "created"
     for suffix, action in (("Created", "created"), ("Issued", "created"), ("Added", "created"),
                            ("Deleted", "deleted"), ("Removed", "deleted"), ("Revoked", "deleted")):
         if event_name.endswith(suffix):
