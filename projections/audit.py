@@ -148,11 +148,11 @@ class AuditView(Projection):
             "total_pages": math.ceil(count / page_size),
         }
 
-    def entry(self, cur: Cursor, entry_id_: str, organization_ids: tuple[str, ...] | None = None
+    def entry(self, cur: Cursor, id_: str, organization_ids: tuple[str, ...] | None = None
               ) -> dict[str, Any] | None:
         clause, params = self._where(AuditFilter(organization_ids=organization_ids))
         clause = f"{clause} AND a.id=?" if clause else "WHERE a.id=?"
-        row = cur.execute(f"SELECT a.* FROM {self.t['audit_log']} a {clause}", (*params, entry_id_)).one()
+        row = cur.execute(f"SELECT a.* FROM {self.t['audit_log']} a {clause}", (*params, id_)).one()
         return None if row is None else _entry_shape(row)
 
     def _where(self, f: AuditFilter) -> tuple[str, list[Any]]:
