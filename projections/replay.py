@@ -4,6 +4,7 @@ so the answer has exactly the shape of /organization/info."""
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from datetime import datetime
 from typing import Any
 
@@ -28,9 +29,14 @@ def organization_state(app: Any, organization_id: str, *, as_of: datetime | None
     if created is None:
         raise ReplayError(f"organization {organization_id} is not in the event log")
     budget_id = created.budget_id  # an organization keeps its budget for life
-    conn = sqlite3.connect(":memory:")
-    conn.row_factory = sqlite3.Row
-    cur = Cursor(conn.cursor(), postgres=False)
+    with closing(sqlite3.connect(":memory:")) as conn:
+        conn.row_factory = sqlite3.Row
+        return _replay(app, Cursor(conn.cursor(), postgres=False), organization_id, budget_id,
+                       as_of, version)
+
+
+def _replay(app: Any, cur: Cursor, organization_id: str, budget_id: str, as_of: datetime | None,
+            version: int | None) -> dict[str, Any]:
     view = OrganizationsView()
     view.create_tables(cur)
     org_version = 0
@@ -48,10 +54,7 @@ def organization_state(app: Any, organization_id: str, *, as_of: datetime | None
             deleted_at = e if e.type == "OrgDeleted" else None
             if version is not None and org_version == version:
                 cut = e
-    try:
-        return _answer(view, cur, organization_id, org_version, version, as_of, deleted_at, cut)
-    finally:
-        conn.close()
+    return _answer(view, cur, organization_id, org_version, version, as_of, deleted_at, cut)
 
 
 def _concerns(e: LoggedEvent, organization_id: str, budget_id: str) -> bool:
