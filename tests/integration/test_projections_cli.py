@@ -10,11 +10,13 @@ import pytest
 from click.testing import CliRunner, Result
 
 from orgledger.adapters.cli import main
-from orgledger.adapters.runtime import build_runtime
+from orgledger.adapters.runtime import build_runtime, projection_classes
 from orgledger.application.commands import AddMembers, CreateOrg, NewMember
 from orgledger.domain.values import Actor
 from orgledger.projections.rebuild import PREFIX
 from tests.conftest import make_settings
+
+NAMES = [cls.name for cls in projection_classes()]
 
 
 @pytest.fixture
@@ -48,7 +50,7 @@ def test_status_shows_position_head_and_lag(data_dir: Path) -> None:
     result = cli(data_dir, "projections", "status")
     assert result.exit_code == 0, result.output
     assert [line.split() for line in result.output.splitlines()] == [
-        ["name", "position", "head", "lag"], ["organizations", "10", "12", "2"], ["audit", "10", "12", "2"]]
+        ["name", "position", "head", "lag"], *([name, "10", "12", "2"] for name in NAMES)]
 
 
 def test_rebuild_one_then_all(data_dir: Path) -> None:
@@ -56,11 +58,12 @@ def test_rebuild_one_then_all(data_dir: Path) -> None:
     assert one.exit_code == 0, one.output
     assert re.fullmatch(r"rebuilt audit: 12 events, \d+\.\d\d seconds, \d+ events/s\n", one.output)
     status = [line.split() for line in cli(data_dir, "projections", "status").output.splitlines()[1:]]
-    assert status == [["organizations", "10", "12", "2"], ["audit", "12", "12", "0"]]
+    assert status == [[name, "12", "12", "0"] if name == "audit" else [name, "10", "12", "2"]
+                      for name in NAMES]
     everything = cli(data_dir, "projections", "rebuild", "--all")
     assert everything.exit_code == 0
     assert [line.split(":")[0] for line in everything.output.splitlines()] == [
-        "rebuilt organizations", "rebuilt audit"]
+        f"rebuilt {name}" for name in NAMES]
     after = tables(data_dir)
     assert not [name for name in after if name.startswith(PREFIX)]
     assert ("late",) in [row[:1] for row in after["orgs"]]

@@ -78,7 +78,7 @@ def test_views_match_sqlite_and_survive_a_rebuild(busy_runtime: Runtime, pg_view
     sqlite_rows = {p.name: dump(busy_runtime.store, busy_runtime.projection(p.name)) for p in views}
     assert {p.name: dump(pg_views, p) for p in views} == sqlite_rows
     # The audit queries, with an org_admin's scope.
-    audit = views[1]
+    audit = next(p for p in views if p.name == "audit")
     with pg_views.transaction(commit=False) as cur:
         page = audit.page(cur, AuditFilter(organization_ids=("o1",)), 1, 100)
         assert page["total"] == 8 and {e["table_name"] for e in page["audit_logs"]} == {
