@@ -108,9 +108,12 @@ def check() -> None:
 def _register_subcommands() -> None:
     # Each command family lives in its own module, so branches add commands without touching serve.
     from .cli_audit import audit
+    from .cli_projection_ops import rebuild, status
     from .cli_projections import projections
 
     main.add_command(audit)
+    projections.add_command(status)
+    projections.add_command(rebuild)
     main.add_command(projections)
 
 
