@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.e2e.server import running_server, server_env
 
 pytestmark = pytest.mark.e2e
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -46,30 +45,15 @@ def session() -> list[tuple[str, str]]:
 
 
 def test_readme_audit_session(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "LITELLM_MASTER_KEY": "sk-1234", "ORGLEDGER_DATA_DIR": "./data",
-           "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    env.pop("DATABASE_URL", None)
-    server = subprocess.Popen(["orgledger", "serve", "--port", str(port)], cwd=tmp_path, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/health/liveliness", timeout=1)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None and time.monotonic() < deadline
-                time.sleep(0.1)
+    # As `make run` serves: the development key and ./data, from the folder the commands run in.
+    env = {"LITELLM_MASTER_KEY": "sk-1234", "ORGLEDGER_DATA_DIR": "./data"}
+    with running_server(env, cwd=tmp_path) as server:
+        port = server.url.rsplit(":", 1)[1]
+        shell_env = {**server_env(env), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
         pairs = session()
         assert len(pairs) >= 10
         for command, expected in pairs:
             ran = subprocess.run(["bash", "-c", command.replace("127.0.0.1:4000", f"127.0.0.1:{port}")],
-                                 cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                 text=True, timeout=60)
+                                 cwd=tmp_path, env=shell_env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True, timeout=60)
             assert normalized(ran.stdout) == normalized(expected), command
-    finally:
-        server.terminate()
-        server.wait(timeout=15)

@@ -3,8 +3,6 @@ readers and writers: no answer during the rebuild is wrong, and every answer aft
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 import threading
@@ -19,17 +17,13 @@ import pytest
 from orgledger.adapters.runtime import build_runtime, projection_classes
 from orgledger.application.commands import AddMembers, CreateOrg, NewMember
 from orgledger.domain.values import Actor
-from tests.conftest import ADMIN, MASTER_KEY, make_settings
+from tests.conftest import make_settings
+from tests.e2e.server import MASTER_KEY, running_server, server_env
 
 pytestmark = pytest.mark.e2e
 BIN = Path(sys.executable).parent
+ADMIN = {"Authorization": f"Bearer {MASTER_KEY}"}
 ORGS, MEMBERS = 30, 30  # 30 x (2 + 2 x 30) = 1860 events
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def seed(tmp_path: Path) -> None:
@@ -45,28 +39,9 @@ def seed(tmp_path: Path) -> None:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
     seed(tmp_path)
-    env = {**os.environ, "LITELLM_MASTER_KEY": MASTER_KEY, "ORGLEDGER_DATA_DIR": str(tmp_path / "data")}
-    env.pop("DATABASE_URL", None)
-    port = free_port()
-    proc = subprocess.Popen([str(BIN / "orgledger"), "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/health/readiness", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
-        time.sleep(0.1)
-    try:
-        yield url, env
-    finally:
-        proc.terminate()
-        proc.wait(timeout=15)
-        if proc.stderr:
-            proc.stderr.close()
+    env = {"ORGLEDGER_DATA_DIR": str(tmp_path / "data")}
+    with running_server(env) as running:
+        yield running.url, server_env(env)
 
 
 READS = [
