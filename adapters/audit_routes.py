@@ -95,11 +95,11 @@ async def audit_entry(request: Request) -> Response:
     runtime = request.app.state.runtime
     caller = await run_in_threadpool(runtime.authenticate, request.headers)
     request.state.caller = caller
-    entry_id = request.path_params["entry_id"]
+    entry_id = request.path_params["id"]
     return json_response(await run_in_threadpool(one_entry, runtime, caller, entry_id))
 
 
 ROUTES = [
     Route("/audit", audit_list, methods=["GET"]),
-    Route("/audit/{entry_id}", audit_entry, methods=["GET"]),
+    Route("/audit/{id}", audit_entry, methods=["GET"]),
 ]

@@ -196,3 +196,17 @@ def test_request_id_of_the_command_is_in_the_entry(client: TestClient, runtime: 
     entries = audit(client)["audit_logs"]
     assert [(e["request_id"], e["changed_by"], e["changed_by_api_key"]) for e in entries] == [
         ("req-42", "alice", key_hash("sk-alice"))] * 2
+
+
+def test_answers_conform_to_the_openapi_document(client: TestClient) -> None:
+    from tests.http.test_openapi import conforms
+
+    document = client.get("/openapi.json").json()
+    scenario(client)
+    listed = audit(client, page_size=100)
+    conforms(document, "/audit", "get", 200, listed)
+    entry = client.get(f"/audit/{listed['audit_logs'][4]['id']}", headers=ADMIN)
+    conforms(document, "/audit/{id}", "get", 200, entry.json())
+    conforms(document, "/audit/{id}", "get", 404, client.get("/audit/nope", headers=ADMIN).json())
+    conforms(document, "/audit", "get", 422, client.get("/audit", params={"page": 0}, headers=ADMIN).json())
+    conforms(document, "/audit", "get", 401, client.get("/audit").json())
