@@ -19,7 +19,6 @@ NAMES = [cls.name for cls in projection_classes()]
 
 
 def _open() -> tuple[OrgLedger, ViewStore]:
-
     try:
         settings = Settings.from_env()
         return open_ledger(settings), open_views(settings)
