@@ -118,7 +118,18 @@ def check() -> None:
         sys.exit(1)
 
 
-main.add_command(projections)
+def _register_subcommands() -> None:
+    # Each command family lives in its own module, so branches add commands without touching serve.
+    from .cli_audit import audit
+    from .cli_projection_ops import rebuild, status
+
+    main.add_command(audit)
+    projections.add_command(status)
+    projections.add_command(rebuild)
+    main.add_command(projections)
+
+
+_register_subcommands()
 
 if __name__ == "__main__":
     main()

@@ -17,6 +17,7 @@ from orgledger.domain.permissions import only_proxy_admin
 
 from . import metrics
 from .docs import docs_routes
+from .audit_routes import ROUTES as AUDIT_ROUTES
 from .errors import EXCEPTION_HANDLERS, json_response
 from .identity_routes import ROUTES as IDENTITY_ROUTES
 from .org_routes import ROUTES as ORG_ROUTES
@@ -74,6 +75,7 @@ def build_app(settings: Settings | None = None, runtime: Runtime | None = None) 
         *ORG_ROUTES,
         *IDENTITY_ROUTES,
         *docs_routes(),
+        *AUDIT_ROUTES,
     ]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS,
                      middleware=[Middleware(RequestObserver)])

@@ -8,6 +8,7 @@ served route is missing from this list.
 
 from __future__ import annotations
 
+from .audit_operations import AUDIT_OPERATIONS
 from .identity_operations import KEY_OPERATIONS, USER_OPERATIONS
 from .openapi import Operation
 from .org_operations import SERVICE_OPERATIONS, ORG_OPERATIONS
@@ -16,5 +17,6 @@ OPERATIONS: list[Operation] = [
     *ORG_OPERATIONS,
     *USER_OPERATIONS,
     *KEY_OPERATIONS,
+    *AUDIT_OPERATIONS,
     *SERVICE_OPERATIONS,
 ]

@@ -17,6 +17,8 @@ from orgledger.application.append_condition import GuardedPOPOFactory, GuardedSQ
 from orgledger.application.commands import Done
 from orgledger.application.ledger import OrgLedger
 from orgledger.projections.keys import KeysView
+from orgledger.projections.audit import AuditView
+from orgledger.projections.base import Projection
 from orgledger.projections.organizations import OrganizationsView
 from orgledger.projections.projector import Projector
 from orgledger.projections.store import ViewStore
@@ -58,6 +60,10 @@ class Runtime:
             org = self.organizations.org(cur, organization_id)
         assert org is not None, f"organization {organization_id} missing from the view"
         return org
+
+    def projection(self, name: str) -> Any:
+        """The read model called `name` (as `orgledger projections status` lists them)."""
+        return next(p for p in self.projector.projections if p.name == name)
 
     def authenticate(self, headers: Mapping[str, str]) -> Caller:
         return self.authenticator.authenticate(headers)
@@ -129,6 +135,15 @@ def view_datastore(settings: Settings, role: str = "api") -> SQLiteDatastore | P
     return SQLiteDatastore(str(settings.data_dir / "views.db"), lock_timeout=30)
 
 
+# Read models besides the organizations and keys views, which the runtime holds by name.
+EXTRA_PROJECTIONS: tuple[type[Projection], ...] = (AuditView,)
+
+
+def projection_classes() -> tuple[type[Projection], ...]:
+    """Every read model, in the order the projector applies events to them."""
+    return (OrganizationsView, KeysView, *EXTRA_PROJECTIONS)
+
+
 _create_lock = threading.Lock()
 
 
@@ -141,7 +156,7 @@ def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api
         store = ViewStore(view_datastore(settings, role))
         organizations = OrganizationsView()
         keys = KeysView()
-        projector = Projector(ledger, store, [organizations, keys])
+        projector = Projector(ledger, store, [organizations, keys, *(cls() for cls in EXTRA_PROJECTIONS)])
         projector.create_tables()
     runtime = Runtime(settings, ledger, store, projector, organizations,
                       Authenticator(settings.master_key or ""), keys)

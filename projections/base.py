@@ -49,9 +49,12 @@ class Projection:
             cur.execute(f"DROP TABLE IF EXISTS {table}")
         cur.execute("DELETE FROM projection_positions WHERE name=?", (self.position_key,))
 
-    def position(self, cur: Cursor) -> int:
+    def position(self, cur: Cursor, *, lock: bool = False) -> int:
+        """`lock` (inside a write): hold the row until commit, so that a writer and a rebuild's
+        switch-over never both act on the same position (PostgreSQL; SQLite writers are serial)."""
+        lock_clause = " FOR UPDATE" if lock and cur.postgres else ""
         row = cur.execute(
-            "SELECT position FROM projection_positions WHERE name=?", (self.position_key,)
+            "SELECT position FROM projection_positions WHERE name=?" + lock_clause, (self.position_key,)
         ).one()
         return row["position"] if row else 0
 

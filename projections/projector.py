@@ -60,7 +60,7 @@ class Projector:
             if self.fence:
                 self.fence(cur)
             for projection in self.projections:
-                position = projection.position(cur)
+                position = projection.position(cur, lock=True)
                 fresh = [(i, e) for i, e in events if i > position]
                 for i, event in fresh:
                     projection.apply(event, cur, i)

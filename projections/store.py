@@ -56,10 +56,29 @@ class ViewStore:
 
     @contextmanager
     def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
+        if commit and not self.postgres:
+            with self._sqlite_write() as cur:
+                yield cur
+            return
         with self.datastore.transaction(commit=commit) as raw:
             if self.postgres:
                 raw.execute(f'SET LOCAL search_path TO "{self.datastore.schema or "public"}"')
             yield Cursor(raw, self.postgres)
+
+    @contextmanager
+    def _sqlite_write(self) -> Iterator[Cursor]:
+        # BEGIN IMMEDIATE takes the write lock before the first read. With a plain BEGIN, a writer
+        # whose snapshot another process (a rebuild) has since committed past cannot upgrade to
+        # writing and fails at once with "database is locked" instead of waiting its turn.
+        with self.datastore.get_connection(commit=True) as conn:
+            raw = conn.cursor()
+            raw.execute("BEGIN IMMEDIATE")
+            try:
+                yield Cursor(raw, False)
+            except BaseException:
+                conn.rollback()
+                raise
+            conn.commit()
 
     def close(self) -> None:
         self.datastore.close()

@@ -38,6 +38,7 @@ def test_a_healthy_store_passes_every_check(data_dir: Path) -> None:
     assert result.output.splitlines() == [
         f"ok   master key: set, {len(STRONG_KEY)} characters",
         f"ok   store: SQLite in {data_dir}, log head at 4",
+        "ok   projection audit: at the log head (4)",
         "ok   projection keys: at the log head (4)",
         "ok   projection organizations: at the log head (4)",
     ]

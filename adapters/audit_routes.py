@@ -1,0 +1,105 @@
+"""GET /audit and GET /audit/{id}: the audit log projection, for proxy admins and org admins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from orgledger.domain.permissions import only_proxy_admin
+from orgledger.projections.audit import AuditFilter, AuditView
+from orgledger.projections.base import iso
+
+from .auth import Caller
+from .endpoint import parse
+from .errors import DetailError, ProxyError, json_response
+from .timeparse import parse_time
+
+MAX_PAGE_SIZE = 1000
+
+
+class AuditQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    object_id: str | None = None
+    table_name: str | None = None
+    action: str | None = None
+    changed_by: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    page: int = Field(1, ge=1)
+    page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+
+    @field_validator("start_date", "end_date")
+    @classmethod
+    def _iso(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_time(value, end_of_day=False)
+        return value
+
+
+def readable_organizations(runtime: Any, caller: Caller) -> tuple[str, ...] | None:
+    """None for a proxy admin (everything); else the organizations the caller administers."""
+    if caller.is_proxy_admin:
+        return None
+    memberships = runtime.organizations.t["memberships"]
+    with runtime.read() as cur:
+        rows = cur.execute(
+            f"SELECT organization_id FROM {memberships} WHERE user_id=? AND user_role='org_admin'"
+            " ORDER BY organization_id",
+            (caller.user_id or "",),
+        ).all()
+    if not rows:
+        raise ProxyError(401, only_proxy_admin("/audit", caller.role, caller.user_id).message)
+    return tuple(r["organization_id"] for r in rows)
+
+
+def list_entries(runtime: Any, caller: Caller, query: AuditQuery) -> dict[str, Any]:
+    view: AuditView = runtime.projection("audit")
+    where = AuditFilter(
+        object_id=query.object_id,
+        table_name=query.table_name,
+        action=query.action,
+        changed_by=query.changed_by,
+        start=iso(parse_time(query.start_date, end_of_day=False)) if query.start_date else None,
+        end=iso(parse_time(query.end_date, end_of_day=True)) if query.end_date else None,
+        organization_ids=readable_organizations(runtime, caller),
+    )
+    with runtime.read() as cur:
+        return view.page(cur, where, query.page, query.page_size)
+
+
+def one_entry(runtime: Any, caller: Caller, entry_id: str) -> dict[str, Any]:
+    view: AuditView = runtime.projection("audit")
+    scope = readable_organizations(runtime, caller)
+    with runtime.read() as cur:
+        entry = view.entry(cur, entry_id, scope)
+    if entry is None:
+        raise DetailError(404, f"Audit log entry not found: {entry_id}")
+    return entry
+
+
+async def audit_list(request: Request) -> Response:
+    runtime = request.app.state.runtime
+    caller = await run_in_threadpool(runtime.authenticate, request.headers)
+    request.state.caller = caller
+    query = parse(AuditQuery, dict(request.query_params), "query")
+    return json_response(await run_in_threadpool(list_entries, runtime, caller, query))
+
+
+async def audit_entry(request: Request) -> Response:
+    runtime = request.app.state.runtime
+    caller = await run_in_threadpool(runtime.authenticate, request.headers)
+    request.state.caller = caller
+    entry_id = request.path_params["id"]
+    return json_response(await run_in_threadpool(one_entry, runtime, caller, entry_id))
+
+
+ROUTES = [
+    Route("/audit", audit_list, methods=["GET"]),
+    Route("/audit/{id}", audit_entry, methods=["GET"]),
+]
