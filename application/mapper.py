@@ -21,6 +21,9 @@ class MsgspecMapper(Mapper):
         if class_version > 1:
             state["class_version"] = class_version
         data = _encoder.encode(state)
+        # An event that cannot be read back would stop every projection for good: refuse it
+        # here, before it reaches the log, rather than discover it on the next catch-up.
+        self._typed(type(domain_event), _decoder.decode(data), originator_id, originator_version)
         if self.compressor:
             data = self.compressor.compress(data)
         if self.cipher:
@@ -36,16 +39,24 @@ class MsgspecMapper(Mapper):
         cls = resolve_topic(stored_event.topic)
         try:
             state = self.decode_state(stored_event.state)
-            state["originator_id"] = stored_event.originator_id
-            state["originator_version"] = stored_event.originator_version
-            from_version = state.pop("class_version", 1)
-            # Older versions of an event are upcast step by step to the class's version.
-            while from_version < getattr(cls, "class_version", 1):
-                getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
-                from_version += 1
-            return msgspec.convert(state, type=cls)
-        except (msgspec.DecodeError, msgspec.ValidationError) as e:
+        except msgspec.DecodeError as e:
             msg = f"Cannot read event {stored_event.topic} of {stored_event.originator_id}: {e}"
+            raise MapperDeserialisationError(msg) from e
+        return self._typed(cls, state, stored_event.originator_id, stored_event.originator_version)
+
+    @staticmethod
+    def _typed(cls: type, state: dict[str, Any], originator_id: Any, originator_version: int) -> Any:
+        state["originator_id"] = originator_id
+        state["originator_version"] = originator_version
+        from_version = state.pop("class_version", 1)
+        # Older versions of an event are upcast step by step to the class's version.
+        while from_version < getattr(cls, "class_version", 1):
+            getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+            from_version += 1
+        try:
+            return msgspec.convert(state, type=cls)
+        except msgspec.ValidationError as e:
+            msg = f"Cannot read event {get_topic(cls)} of {originator_id}: {e}"
             raise MapperDeserialisationError(msg) from e
 
     def decode_state(self, data: bytes) -> dict[str, Any]:
