@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from enum import Enum
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -14,6 +15,22 @@ UserRole = Literal[
     "team", "customer",
 ]
 assert set(OrgRole.__args__) == set(ORG_ROLES) and set(UserRole.__args__) == set(USER_ROLES)
+
+
+class LitellmUserRoles(str, Enum):
+    """member_update's role is this enum in LiteLLM, so a bad value is a 422 of type "enum"."""
+
+    proxy_admin = "proxy_admin"
+    proxy_admin_viewer = "proxy_admin_viewer"
+    org_admin = "org_admin"
+    internal_user = "internal_user"
+    internal_user_viewer = "internal_user_viewer"
+    team = "team"
+    customer = "customer"
+
+
+# LiteLLM's BigInt columns; a larger number cannot be stored in any read model.
+BigInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 
 # LiteLLM keeps these in metadata rather than in columns of their own.
 METADATA_FIELDS = (
@@ -27,16 +44,17 @@ BUDGET_FIELDS = (
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="ignore", protected_namespaces=())
+    # NaN and infinity have no JSON form: stored, they would silently come back as null.
+    model_config = ConfigDict(extra="ignore", protected_namespaces=(), allow_inf_nan=False)
 
 
 class LiteLLM_BudgetTable(Body):
     budget_id: str | None = None
     soft_budget: float | None = None
     max_budget: float | None = None
-    max_parallel_requests: int | None = None
-    tpm_limit: int | None = None
-    rpm_limit: int | None = None
+    max_parallel_requests: BigInt | None = None
+    tpm_limit: BigInt | None = None
+    rpm_limit: BigInt | None = None
     model_max_budget: dict[str, Any] | None = None
     budget_duration: str | None = None
 
@@ -54,10 +72,11 @@ class LiteLLM_ObjectPermissionBase(Body):
 class NewOrganizationRequest(LiteLLM_BudgetTable):
     organization_id: str | None = None
     organization_alias: str
-    models: list[Any] = Field(default_factory=list)
+    # LiteLLM declares an untyped list but stores String[]; anything else is refused here.
+    models: list[str] = Field(default_factory=list)
     metadata: dict[str, Any] | None = None
-    model_rpm_limit: dict[str, int] | None = None
-    model_tpm_limit: dict[str, int] | None = None
+    model_rpm_limit: dict[str, BigInt] | None = None
+    model_tpm_limit: dict[str, BigInt] | None = None
     object_permission: LiteLLM_ObjectPermissionBase | None = None
 
     def full_metadata(self) -> dict[str, Any]:
@@ -76,8 +95,8 @@ class LiteLLM_OrganizationTableUpdate(LiteLLM_BudgetTable):
     models: list[str] | None = None
     updated_by: str | None = Field(None, description="Ignored: the actor is the caller (or LiteLLM-Changed-By).")
     object_permission: LiteLLM_ObjectPermissionBase | None = None
-    model_rpm_limit: dict[str, int] | None = None
-    model_tpm_limit: dict[str, int] | None = None
+    model_rpm_limit: dict[str, BigInt] | None = None
+    model_tpm_limit: dict[str, BigInt] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -144,14 +163,16 @@ class OrganizationMemberDeleteRequest(Body):
 
 class OrganizationMemberUpdateRequest(OrganizationMemberDeleteRequest):
     max_budget_in_organization: float | None = None
-    role: UserRole | None = None
+    role: LitellmUserRoles | None = None
 
     @field_validator("role")
     @classmethod
-    def _role_within_org(cls, role: str | None) -> str | None:
-        if role is not None and role not in ORG_ROLES:
+    def _role_within_org(cls, role: LitellmUserRoles | None) -> str | None:
+        if role is None:
+            return None
+        if role.value not in ORG_ROLES:
             raise ValueError(f"Invalid role. Must be one of: {list(ORG_ROLES)}")
-        return role
+        return role.value
 
 
 class InfoQuery(Body):
