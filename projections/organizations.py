@@ -172,15 +172,16 @@ class OrganizationsView(Projection):
         if org_id is not None:
             where.append("o.organization_id=?")
             params.append(org_id)
-        if org_alias is not None:
-            where.append("LOWER(o.organization_alias) LIKE ? ESCAPE '\\'")
-            params.append("%" + _escape_like(org_alias.lower()) + "%")
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         orgs = cur.execute(
             f"SELECT o.*, {', '.join('b.' + f for f in BUDGET_FIELDS)} FROM {self.t['orgs']} o"
             f" JOIN {self.t['budgets']} b ON b.budget_id = o.budget_id {clause} ORDER BY o.seq",
             params,
         ).all()
+        if org_alias is not None:
+            # In Python: SQLite's LOWER and LIKE fold ASCII letters only, so "ä" missed "Ä".
+            needle = org_alias.casefold()
+            orgs = [o for o in orgs if needle in o["organization_alias"].casefold()]
         members = self._members_of(cur, [o["organization_id"] for o in orgs], member, org_id)
         return [_org_shape(o, members.get(o["organization_id"], [])) for o in orgs]
 
@@ -268,10 +269,6 @@ class OrganizationsView(Projection):
             (organization_id,),
         ).all()
         return [r["user_id"] for r in rows]
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _budget_shape(row: dict[str, Any]) -> dict[str, Any]:
