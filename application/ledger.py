@@ -152,10 +152,17 @@ class OrgLedger(IdentityCommands, Application):
             )
         changed: list[Any] = []
         user_ids: list[str] = []
+        # Users this command creates are not in the directory yet; the same email listed
+        # twice must find the first one, not create a second user with that email.
+        created: dict[str, User] = {}
         for member in cmd.members:
-            user = self._user_for_new_member(member.user_id, member.user_email, cmd.actor)
-            if user.pending_events:
+            user = created.get(member.user_email or "") if member.user_email else None
+            if user is None:
+                user = self._user_for_new_member(member.user_id, member.user_email, cmd.actor)
+            if user.pending_events and user not in changed:
                 changed.append(user)
+                if user.user_email:
+                    created[user.user_email] = user
             if user.user_id in user_ids:
                 raise MemberExistsError(f"User {user.user_id} is listed twice")
             user_ids.append(user.user_id)
