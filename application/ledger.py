@@ -99,9 +99,11 @@ class OrgLedger(IdentityCommands, Application):
             "spend": cmd.spend,
             "object_permission": cmd.object_permission,
         }
-        if any(v is not None for v in org_fields.values()):
-            org.update(actor=cmd.actor, **org_fields)
         budget.update(cmd.limits, cmd.actor)
+        # LiteLLM writes updated_by on the organization for a budget-only update too; and the
+        # organization's new version makes this save conflict with a concurrent delete.
+        if budget.pending_events or any(v is not None for v in org_fields.values()):
+            org.update(actor=cmd.actor, **org_fields)
         return Done(self._save(org, budget), organization_ids=[cmd.organization_id])
 
     @retry_on_conflict
