@@ -137,3 +137,6 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
 
             condition.check(latest_version, events_after)
         super()._insert_stored_events(curs, stored_events, **kwargs)
+
+
+GUARDED_RECORDERS = (GuardedPOPORecorder, GuardedSQLiteRecorder, GuardedPostgresRecorder)

@@ -7,7 +7,7 @@ from typing import Any
 from uuid import uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import Mapper, Recording
+from eventsourcing.persistence import ApplicationRecorder, Mapper, Recording
 from eventsourcing.utils import get_topic
 
 from orgledger.domain.budget import Budget, check_limits
@@ -25,7 +25,7 @@ from orgledger.domain.organization import Organization, merge_permission
 from orgledger.domain.user import User
 from orgledger.domain.values import Actor, BudgetLimits
 
-from .append_condition import AppendCondition
+from .append_condition import GUARDED_RECORDERS, AppendCondition
 from .commands import AddMembers, CreateOrg, DeleteOrgs, Done, RemoveMember, UpdateMember, UpdateOrg
 from .identity import IdentityCommands
 from .mapper import MsgspecMapper
@@ -49,6 +49,16 @@ class OrgLedger(IdentityCommands, Application):
     def _notify(self, recordings: list[Recording]) -> None:
         for observe in self.save_observers:
             observe(recordings)
+
+    def construct_recorder(self) -> ApplicationRecorder:
+        recorder = super().construct_recorder()
+        # Without a guarded recorder every append condition would be silently ignored: members
+        # could join deleted organizations. Refuse to start rather than run unguarded.
+        if not isinstance(recorder, GUARDED_RECORDERS):
+            raise TypeError(
+                f"OrgLedger needs a recorder that checks append conditions, got {type(recorder).__name__}"
+            )
+        return recorder
 
     def construct_mapper(self) -> Mapper:
         return MsgspecMapper(

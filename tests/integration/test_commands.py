@@ -385,3 +385,11 @@ def test_list_filters(runtime: Runtime) -> None:
     assert ids(member="u1") == ["org-2", "org-3"]
     assert ids(member="u1", org_alias="sal") == ["org-3"]
     assert ids(member="nobody") == []
+
+
+def test_the_ledger_refuses_a_recorder_that_ignores_append_conditions() -> None:
+    from orgledger.application.ledger import OrgLedger
+
+    # Plain POPO would silently drop the conditions that keep members out of deleted orgs.
+    with pytest.raises(TypeError, match="recorder that checks append conditions"):
+        OrgLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
