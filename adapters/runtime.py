@@ -16,6 +16,7 @@ from eventsourcing.utils import get_topic
 from orgledger.application.append_condition import GuardedPOPOFactory, GuardedSQLiteRecorder
 from orgledger.application.commands import Done
 from orgledger.application.ledger import OrgLedger
+from orgledger.domain.errors import OrganizationNotFoundError
 from orgledger.projections.keys import KeysView
 from orgledger.projections.audit import AuditView
 from orgledger.projections.base import Projection
@@ -58,7 +59,9 @@ class Runtime:
         self.settle(done.position)
         with self.read() as cur:
             org = self.organizations.org(cur, organization_id)
-        assert org is not None, f"organization {organization_id} missing from the view"
+        if org is None:
+            # Deleted by a concurrent command after ours committed: answer what a read would.
+            raise OrganizationNotFoundError(f"Organization not found for organization_id={organization_id}")
         return org
 
     def projection(self, name: str) -> Any:

@@ -393,3 +393,13 @@ def test_the_ledger_refuses_a_recorder_that_ignores_append_conditions() -> None:
     # Plain POPO would silently drop the conditions that keep members out of deleted orgs.
     with pytest.raises(TypeError, match="recorder that checks append conditions"):
         OrgLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+
+
+def test_an_update_whose_organization_is_deleted_before_the_answer_is_not_found(runtime: Runtime) -> None:
+    # Two clients race: the update commits, then a delete commits before the update's answer is read.
+    create(runtime, "org-1")
+    done = runtime.ledger.update_org(UpdateOrg(actor=ADMIN, organization_id="org-1", organization_alias="x"))
+    runtime.ledger.delete_orgs(DeleteOrgs(actor=ADMIN, organization_ids=["org-1"]))
+    # The answer is the 404 the client's next read would give, not a crash.
+    with pytest.raises(OrganizationNotFoundError, match="Organization not found for organization_id=org-1"):
+        runtime.org_after(done, "org-1")
