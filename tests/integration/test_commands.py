@@ -399,7 +399,8 @@ def test_an_update_whose_organization_is_deleted_before_the_answer_is_not_found(
     # Two clients race: the update commits, then a delete commits before the update's answer is read.
     create(runtime, "org-1")
     done = runtime.ledger.update_org(UpdateOrg(actor=ADMIN, organization_id="org-1", organization_alias="x"))
-    runtime.ledger.delete_orgs(DeleteOrgs(actor=ADMIN, organization_ids=["org-1"]))
+    deleted = runtime.ledger.delete_orgs(DeleteOrgs(actor=ADMIN, organization_ids=["org-1"]))
+    runtime.settle(deleted.position)
     # The answer is the 404 the client's next read would give, not a crash.
     with pytest.raises(OrganizationNotFoundError, match="Organization not found for organization_id=org-1"):
         runtime.org_after(done, "org-1")
