@@ -191,7 +191,7 @@ def comparable(org: dict[str, Any]) -> dict[str, Any]:
     return {"keys": list(org), **org}
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cmds=st.lists(commands, min_size=10, max_size=40))
 def test_the_view_equals_a_fold_over_the_log_on_popo(cmds: list[Any]) -> None:
     runtime = build_runtime(Settings(master_key="sk-x", backend="popo"))
@@ -212,7 +212,7 @@ def test_the_view_equals_a_fold_over_the_log_on_popo(cmds: list[Any]) -> None:
         runtime.close()
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cmds=st.lists(commands, min_size=3, max_size=20), more=st.lists(commands, max_size=5))
 def test_a_restarted_service_answers_the_same_on_sqlite(cmds: list[Any], more: list[Any]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
