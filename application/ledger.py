@@ -109,17 +109,22 @@ class OrgLedger(IdentityCommands, Application):
             "spend": cmd.spend,
             "object_permission": cmd.object_permission,
         }
-        budget.update(cmd.limits, cmd.actor)
+        check_limits(cmd.limits)
         # LiteLLM writes updated_by on the organization for a budget-only update too; and the
         # organization's new version makes this save conflict with a concurrent delete.
-        if budget.pending_events or any(v is not None for v in org_fields.values()):
+        budget_changes = budget.limits.merged(cmd.limits) != budget.limits
+        if budget_changes or any(v is not None for v in org_fields.values()):
             org.update(actor=cmd.actor, **org_fields)
+        # Decided, and so timestamped, in the order saved: the log stays in timestamp order.
+        budget.update(cmd.limits, cmd.actor)
         return Done(self._save(org, budget), organization_ids=[cmd.organization_id])
 
     @retry_on_conflict
     def delete_orgs(self, cmd: DeleteOrgs) -> Done:
         """Delete organizations with every membership and every key issued for them, all or none."""
-        orgs, removals, revoked = [], [], []
+        # In the order decided, so the saved events are in timestamp order (audit relies on it).
+        decided: list[Any] = []
+        orgs, revoked = [], []
         quiet_after = None
         for organization_id in dict.fromkeys(cmd.organization_ids):
             org = self._find(Organization, organization_id)
@@ -127,6 +132,7 @@ class OrgLedger(IdentityCommands, Application):
                 raise OrganizationNotFoundError(f"Organization={organization_id} not found")
             org.delete(cmd.actor)
             orgs.append(org)
+            decided.append(org)
             user_ids, members_to = self.directory.member_ids(organization_id)
             tokens, keys_to = self.directory.key_tokens(organization_id)
             complete_to = min(members_to, keys_to)
@@ -134,12 +140,13 @@ class OrgLedger(IdentityCommands, Application):
             for user_id in user_ids:
                 membership = self.repository.get(Membership.create_id(organization_id, user_id))
                 membership.remove(cmd.actor)
-                removals.append(membership)
+                decided.append(membership)
             for token in tokens:
                 key = self.repository.get(Key.create_id(token))
                 if not key.revoked:
                     key.revoke(cmd.actor)
                     revoked.append(key)
+                    decided.append(key)
         # A member who joined, or a key issued, after the lists were read would be left
         # behind: refuse and retry.
         deleting = {o.organization_id for o in orgs}
@@ -149,7 +156,7 @@ class OrgLedger(IdentityCommands, Application):
             quiet_match=lambda stored: self._names_organization(stored, deleting),
         )
         return Done(
-            self._save(*orgs, *removals, *revoked, condition=condition),
+            self._save(*decided, condition=condition),
             organization_ids=[o.organization_id for o in orgs],
             tokens=[k.token for k in revoked],
         )
@@ -201,17 +208,22 @@ class OrgLedger(IdentityCommands, Application):
             )
         membership = self._active_membership(org, cmd.user_id, cmd.user_email)
         changed: list[Any] = []
-        if cmd.role is not None:
-            membership.change_role(cmd.role, cmd.actor)
+        # The budget is decided first and saved first, the membership's events after it: the
+        # log then stays in timestamp order (audit relies on it).
+        new_budget_id = None
         if cmd.max_budget_in_organization is not None:
             limits = BudgetLimits(max_budget=cmd.max_budget_in_organization)
             if membership.budget_id is None:
                 budget = Budget.open(str(uuid4()), limits, cmd.actor)
-                membership.set_budget(budget.budget_id, cmd.actor)
+                new_budget_id = budget.budget_id
             else:
                 budget = self.repository.get(Budget.create_id(membership.budget_id))
                 budget.update(limits, cmd.actor)
             changed.append(budget)
+        if cmd.role is not None:
+            membership.change_role(cmd.role, cmd.actor)
+        if new_budget_id is not None:
+            membership.set_budget(new_budget_id, cmd.actor)
         condition = AppendCondition(versions={org.id: org.version})
         return Done(
             self._save(*changed, membership, condition=condition),

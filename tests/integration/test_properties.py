@@ -111,9 +111,13 @@ def fold(runtime: Runtime) -> dict[str, dict[str, Any]]:
     orgs: dict[str, dict[str, Any]] = {}
     members: dict[str, dict[str, dict[str, Any]]] = {}
     notifications = runtime.ledger.recorder.select_notifications(start=1, limit=1_000_000)
+    previous = None
     for n in notifications:
         e = runtime.ledger.mapper.to_domain_event(n)
         kind, at = type(e).__name__, stamp(e.timestamp)
+        # One writer at a time: the log is in timestamp order (the audit's date filters rely on it).
+        assert previous is None or e.timestamp >= previous, f"{kind} at {n.id} is older than the event before"
+        previous = e.timestamp
         if kind == "BudgetCreated":
             budgets[e.budget_id] = {"budget_id": e.budget_id, **{f: getattr(e.limits, f) for f in LIMIT_FIELDS}}
         elif kind == "BudgetUpdated":
