@@ -54,9 +54,26 @@ async def read_json(request: Request) -> Any:
         }]) from None
 
 
+def _nul_path(value: Any, path: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+    """Where a string holds a NUL character, which PostgreSQL text cannot store."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return (*path, key)
+        if (found := _nul_path(item, (*path, key))) is not None:
+            return found
+    return None
+
+
 def parse(model: type[BaseModel], data: Any, location: str) -> Any:
     if data is None and location == "body":
         raise RequestValidationError([{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}])
+    if (nul := _nul_path(data)) is not None:
+        # Refused at the edge: an event no read model can hold would stop every later catch-up.
+        raise RequestValidationError([{"type": "string_nul", "loc": [location, *nul],
+                                       "msg": "String should not contain NUL characters", "input": None}])
     try:
         return model.model_validate(data)
     except ValidationError as e:

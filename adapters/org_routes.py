@@ -72,6 +72,9 @@ def delete_orgs(call: Call, body: rq.DeleteOrganizationRequest) -> list[dict[str
     runtime.sync()
     with runtime.read() as cur:
         before = {i: runtime.organizations.org(cur, i) for i in body.organization_ids}
+    if missing := [i for i, org in before.items() if org is None]:
+        # The answer shows each organization as it was; one that isn't there is not deleted.
+        raise DetailError(404, f"Organization={missing[0]} not found")
     done = runtime.ledger.delete_orgs(DeleteOrgs(actor=call.actor, organization_ids=body.organization_ids))
     runtime.settle(done.position)
     return [{**_without_permission(before[i]), "members": [], "teams": []} for i in done.organization_ids]
@@ -157,6 +160,10 @@ def member_delete(call: Call, body: rq.OrganizationMemberDeleteRequest) -> dict[
     with runtime.read() as cur:
         ids = [body.user_id] if body.user_id else view.user_ids_by_email(cur, body.user_email or "")
         before = view.membership(cur, body.organization_id, ids[0]) if len(ids) == 1 else None
+        org_exists = view.org(cur, body.organization_id) is not None
+    if before is None and len(ids) == 1 and org_exists:
+        # Not a member when we looked: refuse now rather than answer without the row.
+        raise DetailError(404, f"Member not found in organization for user_id={ids[0]}")
     done = runtime.ledger.remove_member(RemoveMember(
         actor=call.actor, organization_id=body.organization_id, user_id=body.user_id, user_email=body.user_email
     ))
