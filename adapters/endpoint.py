@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from orgledger.domain.values import Actor
 
@@ -109,3 +110,8 @@ def endpoint(route: str, handler: Handler, *, body: type[BaseModel] | None = Non
         return result if isinstance(result, Response) else json_response(result)
 
     return run
+
+
+def route(method: str, path: str, handler: Handler, name: str | None = None, **models: Any) -> Route:
+    """A Starlette route whose endpoint is `endpoint(path, handler, body=…|query=…)`."""
+    return Route(path, endpoint(path, handler, **models), methods=[method], name=name)

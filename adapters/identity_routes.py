@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.routing import Route
-
 from orgledger.application.commands import CreateUser, DeleteKeys, Done, GenerateKey
 from orgledger.projections.base import iso
 
 from . import identity_requests as rq
-from .endpoint import Call, endpoint
+from .endpoint import Call, route
 from .errors import DetailError
 
 
@@ -89,10 +87,8 @@ def delete_keys(call: Call, body: rq.KeyRequest) -> dict[str, Any]:
 
 
 ROUTES = [
-    Route("/user/new", endpoint("/user/new", new_user, body=rq.NewUserRequest), methods=["POST"]),
-    Route("/user/info", endpoint("/user/info", user_info, query=rq.UserInfoQuery), methods=["GET"]),
-    Route("/key/generate", endpoint("/key/generate", generate_key, body=rq.GenerateKeyRequest),
-          methods=["POST"]),
-    Route("/key/delete", endpoint("/key/delete", delete_keys, body=rq.KeyRequest),
-          methods=["POST"]),
+    route("POST", "/user/new", new_user, body=rq.NewUserRequest),
+    route("GET", "/user/info", user_info, query=rq.UserInfoQuery),
+    route("POST", "/key/generate", generate_key, body=rq.GenerateKeyRequest),
+    route("POST", "/key/delete", delete_keys, body=rq.KeyRequest),
 ]

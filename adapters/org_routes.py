@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.routing import Route
 
 from orgledger.application.commands import (
     AddMembers,
@@ -19,7 +18,7 @@ from orgledger.domain.errors import DomainError
 from orgledger.domain.values import BudgetLimits
 
 from . import requests as rq
-from .endpoint import Call, endpoint
+from .endpoint import Call, route
 from .errors import DetailError, ProxyError, RequestValidationError, validation_errors
 
 NEW_ORG_KEYS = (
@@ -173,28 +172,13 @@ def member_delete(call: Call, body: rq.OrganizationMemberDeleteRequest) -> dict[
 
 
 ROUTES = [
-    Route("/organization/new", endpoint("/organization/new", new_org, body=rq.NewOrganizationRequest),
-          methods=["POST"]),
-    Route("/organization/update",
-          endpoint("/organization/update", update_org, body=rq.LiteLLM_OrganizationTableUpdate),
-          methods=["PATCH"]),
-    Route("/organization/delete",
-          endpoint("/organization/delete", delete_orgs, body=rq.DeleteOrganizationRequest),
-          methods=["DELETE"]),
-    Route("/organization/list", endpoint("/organization/list", list_orgs, query=rq.ListQuery),
-          methods=["GET"]),
-    Route("/organization/info", endpoint("/organization/info", info_org, query=rq.InfoQuery),
-          methods=["GET"], name="info_get"),
-    Route("/organization/info",
-          endpoint("/organization/info", deprecated_info, body=rq.OrganizationRequest),
-          methods=["POST"], name="info_post"),
-    Route("/organization/member_add",
-          endpoint("/organization/member_add", member_add, body=rq.OrganizationMemberAddRequest),
-          methods=["POST"]),
-    Route("/organization/member_update",
-          endpoint("/organization/member_update", member_update, body=rq.OrganizationMemberUpdateRequest),
-          methods=["PATCH"]),
-    Route("/organization/member_delete",
-          endpoint("/organization/member_delete", member_delete, body=rq.OrganizationMemberDeleteRequest),
-          methods=["DELETE"]),
+    route("POST", "/organization/new", new_org, body=rq.NewOrganizationRequest),
+    route("PATCH", "/organization/update", update_org, body=rq.LiteLLM_OrganizationTableUpdate),
+    route("DELETE", "/organization/delete", delete_orgs, body=rq.DeleteOrganizationRequest),
+    route("GET", "/organization/list", list_orgs, query=rq.ListQuery),
+    route("GET", "/organization/info", info_org, name="info_get", query=rq.InfoQuery),
+    route("POST", "/organization/info", deprecated_info, name="info_post", body=rq.OrganizationRequest),
+    route("POST", "/organization/member_add", member_add, body=rq.OrganizationMemberAddRequest),
+    route("PATCH", "/organization/member_update", member_update, body=rq.OrganizationMemberUpdateRequest),
+    route("DELETE", "/organization/member_delete", member_delete, body=rq.OrganizationMemberDeleteRequest),
 ]

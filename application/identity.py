@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
-from orgledger.domain.errors import KeyNotFoundError, OrganizationNotFoundError, UserExistsError
+from orgledger.domain.errors import KeyNotFoundError, UserExistsError
 from orgledger.domain.key import Key, parse_duration, token_from_key_or_token, token_of
 from orgledger.domain.organization import Organization
 from orgledger.domain.user import User
@@ -26,12 +26,13 @@ def new_raw_key() -> str:
 
 
 class IdentityCommands:
-    """Mixed into OrgLedger; uses its repository and its `_find` / `_save` helpers."""
+    """Mixed into OrgLedger; uses its repository and its `_find` / `_active_org` / `_save` helpers."""
 
     if TYPE_CHECKING:
         repository: Repository
 
         def _find(self, cls: type, *key: str) -> Any: ...
+        def _active_org(self, organization_id: str) -> Organization: ...
         def _save(self, *aggregates: Any, condition: AppendCondition | None = None) -> int: ...
 
     @retry_on_conflict
@@ -56,11 +57,7 @@ class IdentityCommands:
         """Issue a key; one bound to an organization cannot race that organization's deletion."""
         condition = None
         if cmd.organization_id is not None:
-            org = self._find(Organization, cmd.organization_id)
-            if org is None or org.deleted:
-                raise OrganizationNotFoundError(
-                    f"Organization not found for organization_id={cmd.organization_id}"
-                )
+            org = self._active_org(cmd.organization_id)
             condition = AppendCondition(versions={org.id: org.version})
         key, new_key = self._issue(cmd.actor, cmd.user_id, cmd.key_alias, list(cmd.models),
                                    cmd.organization_id, cmd.duration)

@@ -12,6 +12,7 @@ from eventsourcing.utils import get_topic
 
 from orgledger.domain.budget import Budget, check_limits
 from orgledger.domain.errors import (
+    DomainError,
     InvalidRequestError,
     MemberExistsError,
     MemberNotFoundError,
@@ -164,11 +165,7 @@ class OrgLedger(IdentityCommands, Application):
     @retry_on_conflict
     def add_members(self, cmd: AddMembers) -> Done:
         """Add members, creating users that do not exist yet, in one save."""
-        org = self._find(Organization, cmd.organization_id)
-        if org is None or org.deleted:
-            raise OrganizationNotFoundError(
-                f"Organization not found for organization_id={cmd.organization_id}"
-            )
+        org = self._active_org(cmd.organization_id)
         changed: list[Any] = []
         user_ids: list[str] = []
         # Users this command creates are not in the directory yet; the same email listed
@@ -201,11 +198,7 @@ class OrgLedger(IdentityCommands, Application):
     @retry_on_conflict
     def update_member(self, cmd: UpdateMember) -> Done:
         """Change a member's role and/or their budget inside the organization."""
-        org = self._find(Organization, cmd.organization_id)
-        if org is None or org.deleted:
-            raise InvalidRequestError(
-                f"Organization not found for organization_id={cmd.organization_id}"
-            )
+        org = self._active_org(cmd.organization_id, InvalidRequestError)
         membership = self._active_membership(org, cmd.user_id, cmd.user_email)
         changed: list[Any] = []
         # The budget is decided first and saved first, the membership's events after it: the
@@ -234,11 +227,7 @@ class OrgLedger(IdentityCommands, Application):
     @retry_on_conflict
     def remove_member(self, cmd: RemoveMember) -> Done:
         """Remove a member from an organization."""
-        org = self._find(Organization, cmd.organization_id)
-        if org is None or org.deleted:
-            raise InvalidRequestError(
-                f"Organization not found for organization_id={cmd.organization_id}"
-            )
+        org = self._active_org(cmd.organization_id, InvalidRequestError)
         membership = self._active_membership(org, cmd.user_id, cmd.user_email)
         membership.remove(cmd.actor)
         condition = AppendCondition(versions={org.id: org.version})
@@ -265,12 +254,13 @@ class OrgLedger(IdentityCommands, Application):
         except AggregateNotFoundError:
             return None
 
-    def _active_org(self, organization_id: str) -> Organization:
+    def _active_org(
+        self, organization_id: str, error: type[DomainError] = OrganizationNotFoundError
+    ) -> Organization:
+        """The organization, unless it is unknown or deleted (LiteLLM answers 404 or 400 by endpoint)."""
         org = self._find(Organization, organization_id)
         if org is None or org.deleted:
-            raise OrganizationNotFoundError(
-                f"Organization not found for organization_id={organization_id}"
-            )
+            raise error(f"Organization not found for organization_id={organization_id}")
         return org
 
     def _user_for_new_member(self, user_id: str | None, email: str | None, actor: Actor) -> User:
