@@ -1,0 +1,25 @@
+"""Child process for the rebuild while the build has no `projections rebuild` command:
+opens the store and brings freshly created, empty view tables up to the head of the log."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from orgledger.adapters.runtime import build_runtime
+from orgledger.adapters.settings import Settings
+
+
+def main() -> None:
+    started = time.perf_counter()
+    runtime = build_runtime(Settings.from_env())
+    runtime.projector.catch_up()  # a no-op when opening the runtime caught up already
+    seconds = time.perf_counter() - started
+    head = runtime.ledger.recorder.max_notification_id() or 0
+    positions = runtime.projector.positions()
+    runtime.close()
+    print(json.dumps({"seconds": seconds, "head": head, "positions": positions}))
+
+
+if __name__ == "__main__":
+    main()

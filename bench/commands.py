@@ -1,0 +1,86 @@
+"""Measurement 1: commands over HTTP against their raw limit, the store's single-save rate."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from orgledger.domain.budget import Budget
+from orgledger.domain.membership import Membership
+from orgledger.domain.organization import Organization
+from orgledger.domain.user import User
+from orgledger.domain.values import BudgetLimits
+
+from . import dataset, loadgen
+from .servers import orgledger_server
+from .stores import MASTER_KEY, fresh_store, open_runtime
+
+SEED_ORGS = 16  # member_add spreads over these, so no two clients contend on one organization
+
+NEW_ORG = loadgen.Load("POST", "/organization/new", '{"organization_alias": "bench org {u}"}')
+MEMBER_ADD = loadgen.Load(
+    "POST", "/organization/member_add",
+    '{"organization_id": "org-{r}", "member": {"role": "internal_user", "user_id": "member-{u}"}}',
+    range=SEED_ORGS,
+)
+
+
+def _new_org_saves(ledger: Any, actor: Any) -> Callable[[], None]:
+    def save() -> None:
+        budget = Budget.open(str(uuid.uuid4()), BudgetLimits(), actor)
+        org = Organization(organization_id=str(uuid.uuid4()), organization_alias="raw org",
+                           budget_id=budget.budget_id, models=[], metadata={},
+                           object_permission=None, actor=actor)
+        ledger.save(budget, org)
+    return save
+
+
+def _member_add_saves(ledger: Any, actor: Any) -> Callable[[], None]:
+    orgs = [ledger.repository.get(Organization.create_id(dataset.org_id(i))) for i in range(SEED_ORGS)]
+    counter = iter(range(10**9))
+
+    def save() -> None:
+        n = next(counter)
+        user = User.register(user_id=f"raw-member-{n}", actor=actor)
+        membership = Membership.join(orgs[n % SEED_ORGS], user.user_id, "internal_user", actor)
+        ledger.save(user, membership)
+    return save
+
+
+def raw_save_rate(backend: str, which: str, seconds: float) -> float:
+    """Saves/s of the same events, one save per command, in a loop without HTTP."""
+    with fresh_store(backend) as store:
+        runtime = open_runtime(store)
+        try:
+            ledger = runtime.ledger
+            dataset.generate(ledger, SEED_ORGS, 0, MASTER_KEY)
+            actor = dataset.bench_actor(MASTER_KEY)
+            save = (_new_org_saves if which == "new" else _member_add_saves)(ledger, actor)
+            for _ in range(50):  # warm-up: connections, statement caches
+                save()
+            done, started = 0, time.perf_counter()
+            deadline = started + seconds
+            while time.perf_counter() < deadline:
+                save()
+                done += 1
+            return done / (time.perf_counter() - started)
+        finally:
+            runtime.close()
+
+
+def measure(backend: str, seconds: float, clients: int) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for name, load, which in (("organization/new", NEW_ORG, "new"),
+                              ("organization/member_add", MEMBER_ADD, "member_add")):
+        raw = raw_save_rate(backend, which, min(seconds, 5.0))
+        with fresh_store(backend) as store:
+            runtime = open_runtime(store)
+            dataset.generate(runtime.ledger, SEED_ORGS, 0, MASTER_KEY)
+            runtime.close()
+            with orgledger_server(store) as server:
+                http = loadgen.run(server, load, connections=clients, seconds=seconds)
+        results[name] = {**http.as_dict(), "clients": clients, "raw_saves_per_s": round(raw, 1),
+                         "ratio": round(http.throughput / raw, 3) if raw else None}
+    return results

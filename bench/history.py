@@ -1,0 +1,91 @@
+"""Measurements 3 and 4 over one big log: projection rebuild and audit replay.
+
+Both run as child processes, so their peak RSS is their own (getrusage of the child)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .servers import orgledger_command
+from .stores import Store
+
+
+def cli_has(group: str, command: str) -> bool:
+    """Whether this build's `orgledger` CLI has `group command` (other branches add them)."""
+    from orgledger.adapters.cli import main
+
+    sub = main.commands.get(group)
+    return sub is not None and command in getattr(sub, "commands", {})
+
+
+@dataclass(frozen=True)
+class ChildRun:
+    seconds: float
+    peak_rss_mb: float
+    cpu_seconds: float
+    stdout: bytes
+
+
+def run_measured(command: list[str], store: Store, *, stdout_to_null: bool) -> ChildRun:
+    """Run a child to completion; wall time, peak RSS and CPU from wait4 of that child."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            open(os.devnull, "wb") as null:
+        started = time.monotonic()
+        process = subprocess.Popen(command, env=store.process_env(),
+                                   stdout=null if stdout_to_null else out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.monotonic() - started
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[-4:])} failed ({process.returncode}): "
+                           f"{stderr.decode(errors='replace')[-1500:]}")
+    return ChildRun(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, stdout)
+
+
+def raw_decode_rate(ledger: Any, events: int, page: int) -> float:
+    """The store's own read-and-decode rate: select_notifications pages + the mapper."""
+    recorder, mapper = ledger.recorder, ledger.mapper
+    start, done = 0, 0
+    started = time.perf_counter()
+    while done < events:
+        notifications = recorder.select_notifications(start=start, limit=page,
+                                                      inclusive_of_start=False)
+        if not notifications:
+            break
+        for n in notifications:
+            mapper.to_domain_event(n)
+        done += len(notifications)
+        start = notifications[-1].id
+    return done / (time.perf_counter() - started)
+
+
+def rebuild(store: Store, events: int) -> dict[str, Any]:
+    if cli_has("projections", "rebuild"):
+        how = "orgledger projections rebuild --all"
+        command = [*orgledger_command(), "projections", "rebuild", "--all"]
+    else:
+        how = "Projector.catch_up into fresh view tables (no `projections rebuild` in this build)"
+        command = [sys.executable, "-m", "bench.catch_up"]
+    run = run_measured(command, store, stdout_to_null=False)
+    return {"how": how, "events": events, "seconds": round(run.seconds, 2),
+            "events_per_s": round(events / run.seconds, 1), "peak_rss_mb": round(run.peak_rss_mb, 1),
+            "cpu_cores": round(run.cpu_seconds / run.seconds, 2)}
+
+
+def audit_replay(store: Store, events: int) -> dict[str, Any]:
+    if not cli_has("audit", "log"):
+        return {"skipped": "this build has no `orgledger audit log` command yet"}
+    command = [*orgledger_command(), "audit", "log", "--format", "jsonl"]
+    run = run_measured(command, store, stdout_to_null=True)
+    return {"how": "orgledger audit log --format jsonl > /dev/null", "events": events,
+            "seconds": round(run.seconds, 2), "events_per_s": round(events / run.seconds, 1),
+            "peak_rss_mb": round(run.peak_rss_mb, 1)}
