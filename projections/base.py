@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
@@ -11,7 +13,9 @@ from .store import Cursor
 
 def iso(ts: datetime) -> str:
     """LiteLLM's timestamp format: ISO-8601 UTC with microseconds and a Z."""
-    return ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # Same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ") at a tenth of the cost: a rebuild
+    # formats a timestamp for every event.
+    return ts.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 POSITIONS_DDL = (
@@ -68,3 +72,18 @@ class Projection:
     @singledispatchmethod
     def apply(self, event: Any, cur: Cursor, position: int) -> None:
         """Events this view does not show only move its position on."""
+
+    def handler(self, event_type: type) -> Callable[[Any, Cursor, int], None]:
+        """`apply` for one event class, resolved once. (On Python 3.11 every access to a
+        singledispatchmethod builds a new wrapper: a third of a rebuild's time.)"""
+        handlers = self.__dict__.setdefault("_handlers", {})
+        try:
+            return handlers[event_type]
+        except KeyError:
+            method = inspect.getattr_static(self, "apply")
+            if isinstance(method, singledispatchmethod):
+                bound = method.dispatcher.dispatch(event_type).__get__(self, type(self))
+            else:
+                bound = self.apply
+            handlers[event_type] = bound
+            return bound

@@ -63,7 +63,7 @@ class Projector:
                 position = projection.position(cur, lock=True)
                 fresh = [(i, e) for i, e in events if i > position]
                 for i, event in fresh:
-                    projection.apply(event, cur, i)
+                    projection.handler(type(event))(event, cur, i)
                 if fresh:
                     projection.set_position(cur, fresh[-1][0])
         for projection in self.projections:
