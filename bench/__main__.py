@@ -96,12 +96,14 @@ def _big_log(store: Any, plan: Plan) -> dict[str, Any]:
         written = dataset.generate(runtime.ledger, plan.big_orgs, growth.MEMBERS, MASTER_KEY)
         seconds = time.perf_counter() - started
         page = getattr(runtime.projector, "batch_size", 500)
-        decode = history.raw_decode_rate(runtime.ledger, min(plan.decode_sample, written), page)
+        decode, decode_cpu = history.raw_decode_rate(
+            runtime.ledger, min(plan.decode_sample, written), page)
     finally:
         runtime.close()
     return {"events": written, "orgs": plan.big_orgs, "write_seconds": round(seconds, 1),
             "write_events_per_s": round(written / seconds, 1),
-            "raw_decode_per_s": round(decode, 1), "decode_page": page}
+            "raw_decode_per_s": round(decode, 1), "raw_decode_per_cpu_s": round(decode_cpu, 1),
+            "decode_page": page}
 
 
 def main(argv: list[str] | None = None) -> int:
