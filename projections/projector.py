@@ -24,6 +24,11 @@ class Projector:
         self.projections = list(projections)
         self.batch_size = batch_size
         self._lock = threading.Lock()
+        # Catch-ups are numbered as they start; `_completed` is the number of the last one
+        # that finished. One that starts after a caller arrived has read everything the
+        # caller committed before arriving, so that caller has nothing left to do.
+        self._started = 0
+        self._completed = 0
         self.observers: list[Callable[[Projection, int], None]] = []
         # Run first in every batch transaction; PostgreSQL uses it to serialise projectors.
         self.fence: Callable[[Cursor], None] | None = None
@@ -38,22 +43,35 @@ class Projector:
             return {p.name: p.position(cur) for p in self.projections}
 
     def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
-        """Apply every event not yet applied; returns how many were read from the log."""
+        """Apply every event not yet applied; returns how many were read from the log.
+
+        Concurrent callers share the work: under load, one catch-up (one view transaction)
+        serves every request that was waiting for it, instead of one each."""
+        arrived_after = self._started
         with self._lock:
-            start = min(self.positions().values(), default=0)
-            done = 0
-            while True:
-                notifications = self.app.recorder.select_notifications(
-                    start=start, limit=self.batch_size, inclusive_of_start=False
-                )
-                if not notifications:
-                    return done
-                events = [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
-                self._apply(events)
-                start = notifications[-1].id
-                done += len(notifications)
-                if progress:
-                    progress(len(notifications))
+            if self._completed > arrived_after:
+                return 0
+            self._started += 1
+            number = self._started
+            done = self._catch_up(progress)
+            self._completed = number
+            return done
+
+    def _catch_up(self, progress: Callable[[int], None] | None) -> int:
+        start = min(self.positions().values(), default=0)
+        done = 0
+        while True:
+            notifications = self.app.recorder.select_notifications(
+                start=start, limit=self.batch_size, inclusive_of_start=False
+            )
+            if not notifications:
+                return done
+            events = [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
+            self._apply(events)
+            start = notifications[-1].id
+            done += len(notifications)
+            if progress:
+                progress(len(notifications))
 
     def _apply(self, events: list[tuple[int, Any]]) -> None:
         with self.store.transaction() as cur:

@@ -1,0 +1,23 @@
+"""Concurrent commands share catch-ups; each must still read its own write."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from orgledger.adapters.runtime import Runtime
+from orgledger.application.commands import CreateOrg
+from orgledger.domain.values import Actor
+
+
+def test_every_writer_reads_its_own_write_while_catch_ups_are_shared(runtime: Runtime) -> None:
+    actor = Actor(user_id="admin")
+
+    def create_and_read(n: int) -> bool:
+        done = runtime.ledger.create_org(CreateOrg(actor=actor, organization_alias=f"org {n}"))
+        # org_after settles (catches up) and reads the view: the organization must be there.
+        return runtime.org_after(done, done.organization_ids[0])["organization_alias"] == f"org {n}"
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert all(pool.map(create_and_read, range(40)))
+    with runtime.read() as cur:
+        assert len(runtime.organizations.orgs(cur)) == 40
