@@ -17,7 +17,8 @@ def measure(backend: str, seconds: float, clients: int) -> dict[str, Any]:
     with fresh_store(backend) as store:
         runtime = open_runtime(store)
         dataset.generate(runtime.ledger, ORGS, MEMBERS, MASTER_KEY)
-        runtime.sync()
+        # Applied here, in-process, whether or not this backend's server projects inline.
+        runtime.projector.catch_up()
         runtime.close()
         with orgledger_server(store) as server:
             bodies = {"info": server.get("/organization/info?organization_id=org-0"),
