@@ -11,9 +11,9 @@ from orgledger.adapters.settings import Settings
 
 
 def main() -> None:
+    runtime = build_runtime(Settings.from_env(), catch_up=False)
     started = time.perf_counter()
-    runtime = build_runtime(Settings.from_env())
-    runtime.projector.catch_up()  # a no-op when opening the runtime caught up already
+    runtime.projector.catch_up()
     seconds = time.perf_counter() - started
     head = runtime.ledger.recorder.max_notification_id() or 0
     positions = runtime.projector.positions()
