@@ -32,14 +32,33 @@ class ChildRun:
     stdout: bytes
 
 
+def _high_water_mb(pid: int) -> float | None:
+    """VmHWM of a running process. Unlike the child's ru_maxrss, which Linux carries over
+    exec from the forking parent (this big process), it counts only the child's own pages."""
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def run_measured(command: list[str], store: Store, *, stdout_to_null: bool) -> ChildRun:
-    """Run a child to completion; wall time, peak RSS and CPU from wait4 of that child."""
+    """Run a child to completion; wall time, CPU (wait4) and peak RSS (VmHWM, sampled)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             open(os.devnull, "wb") as null:
         started = time.monotonic()
         process = subprocess.Popen(command, env=store.process_env(),
                                    stdout=null if stdout_to_null else out, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)
+        peak = 0.0
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            # VmHWM only grows, so the last sample before exit misses at most 50 ms of growth.
+            peak = max(peak, _high_water_mb(process.pid) or 0.0)
+            time.sleep(0.05)
         process.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.monotonic() - started
         out.seek(0)
@@ -48,7 +67,7 @@ def run_measured(command: list[str], store: Store, *, stdout_to_null: bool) -> C
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command[-4:])} failed ({process.returncode}): "
                            f"{stderr.decode(errors='replace')[-1500:]}")
-    return ChildRun(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, stdout)
+    return ChildRun(seconds, peak, usage.ru_utime + usage.ru_stime, stdout)
 
 
 def raw_decode_rate(ledger: Any, events: int, page: int) -> tuple[float, float]:
