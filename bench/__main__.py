@@ -112,11 +112,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="commands,reads,history,growth",
                         help="comma-separated: commands,reads,history,growth")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--backends", default="sqlite,postgres",
+                        help="comma-separated; postgres runs only when DATABASE_URL is usable")
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
     started = time.monotonic()
-    backends = ["sqlite"]
-    skipped = postgres_unsupported()
+    wanted = set(args.backends.split(","))
+    backends = ["sqlite"] if "sqlite" in wanted else []
+    skipped = postgres_unsupported() if "postgres" in wanted else "not asked for (--backends)"
     if skipped is None:
         backends.append("postgres")
     plan = QUICK if args.quick else (SHARED if len(backends) > 1 else Plan())
