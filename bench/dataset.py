@@ -76,9 +76,12 @@ def _encode_chunk(args: tuple[int, int, int, str]) -> list[Any]:
     global _mapper
     start, stop, members, master_key = args
     if _mapper is None:
+        # The application's own mapper, from an in-memory ledger wired as the runtime wires one.
+        from orgledger.adapters.runtime import ledger_env
+        from orgledger.adapters.settings import Settings
         from orgledger.application.ledger import OrgLedger
 
-        _mapper = OrgLedger(env={"PERSISTENCE_MODULE": "eventsourcing.popo"}).mapper
+        _mapper = OrgLedger(env=ledger_env(Settings(backend="popo"))).mapper
     actor = bench_actor(master_key)
     now = datetime.now(timezone.utc)
     return [
