@@ -31,7 +31,7 @@ class OrganizationsView(Projection):
             " organization_alias TEXT NOT NULL, budget_id TEXT NOT NULL, spend DOUBLE PRECISION NOT NULL,"
             " metadata TEXT NOT NULL, models TEXT NOT NULL, object_permission TEXT,"
             " created_by TEXT NOT NULL, updated_by TEXT NOT NULL, created_at TEXT NOT NULL,"
-            " updated_at TEXT NOT NULL, seq BIGINT NOT NULL)",
+            " updated_at TEXT NOT NULL, seq BIGINT NOT NULL, alias_folded TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS {orgs}_seq ON {orgs} (seq)",
             "CREATE TABLE IF NOT EXISTS {budgets} (budget_id TEXT PRIMARY KEY,"
             " soft_budget DOUBLE PRECISION, max_budget DOUBLE PRECISION, max_parallel_requests BIGINT,"
@@ -56,10 +56,10 @@ class OrganizationsView(Projection):
         at = iso(e.timestamp)
         permission = e.object_permission.as_dict() if e.object_permission else None
         cur.execute(
-            f"INSERT INTO {self.t['orgs']} VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO {self.t['orgs']} VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (e.organization_id, e.organization_alias, e.budget_id, 0.0, to_json(e.metadata),
              to_json(e.models), to_json(permission), e.actor.user_id, e.actor.user_id, at, at,
-             position),
+             position, e.organization_alias.casefold()),
         )
 
     @Projection.apply.register
@@ -67,6 +67,7 @@ class OrganizationsView(Projection):
         changes: dict[str, Any] = {"updated_by": e.actor.user_id, "updated_at": iso(e.timestamp)}
         if e.organization_alias is not None:
             changes["organization_alias"] = e.organization_alias
+            changes["alias_folded"] = e.organization_alias.casefold()
         if e.models is not None:
             changes["models"] = to_json(e.models)
         if e.metadata is not None:
@@ -172,41 +173,27 @@ class OrganizationsView(Projection):
         if org_id is not None:
             where.append("o.organization_id=?")
             params.append(org_id)
+        if org_alias is not None:
+            # Folded in Python when stored: SQLite's LOWER and LIKE fold ASCII letters only.
+            where.append("o.alias_folded LIKE ? ESCAPE '\\'")
+            params.append("%" + _escape_like(org_alias.casefold()) + "%")
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         orgs = cur.execute(
             f"SELECT o.*, {', '.join('b.' + f for f in BUDGET_FIELDS)} FROM {self.t['orgs']} o"
             f" JOIN {self.t['budgets']} b ON b.budget_id = o.budget_id {clause} ORDER BY o.seq",
             params,
         ).all()
-        if org_alias is not None:
-            # In Python: SQLite's LOWER and LIKE fold ASCII letters only, so "ä" missed "Ä".
-            needle = org_alias.casefold()
-            orgs = [o for o in orgs if needle in o["organization_alias"].casefold()]
-        members = self._members_of(cur, [o["organization_id"] for o in orgs], member, org_id)
+        members: dict[str, list[dict[str, Any]]] = {}
+        if orgs:
+            # The same filter picks the members, so a filtered list never reads every membership.
+            rows = cur.execute(
+                f"SELECT m.* FROM {self.t['memberships']} m JOIN {self.t['orgs']} o"
+                f" ON o.organization_id = m.organization_id {clause} ORDER BY m.seq",
+                params,
+            ).all()
+            for row in rows:
+                members.setdefault(row["organization_id"], []).append(_membership_shape(row))
         return [_org_shape(o, members.get(o["organization_id"], [])) for o in orgs]
-
-    def _members_of(self, cur: Cursor, ids: list[str], member: str | None,
-                    org_id: str | None) -> dict[str, list[dict[str, Any]]]:
-        if not ids:
-            return {}
-        if org_id is not None or len(ids) == 1:
-            rows = cur.execute(
-                f"SELECT * FROM {self.t['memberships']} WHERE organization_id=? ORDER BY seq",
-                (ids[0],),
-            ).all()
-        elif member is not None:
-            rows = cur.execute(
-                f"SELECT m.* FROM {self.t['memberships']} m WHERE m.organization_id IN"
-                f" (SELECT organization_id FROM {self.t['memberships']} WHERE user_id=?)"
-                " ORDER BY m.seq",
-                (member,),
-            ).all()
-        else:
-            rows = cur.execute(f"SELECT * FROM {self.t['memberships']} ORDER BY seq").all()
-        grouped: dict[str, list[dict[str, Any]]] = {}
-        for row in rows:
-            grouped.setdefault(row["organization_id"], []).append(_membership_shape(row))
-        return grouped
 
     def raw_orgs(self, cur: Cursor, ids: list[str]) -> list[dict[str, Any]]:
         """The deprecated POST /organization/info shape: database rows with the budget row."""
@@ -369,3 +356,7 @@ def _user_shape(row: dict[str, Any]) -> dict[str, Any]:
         "updated_at": row["updated_at"],
         "object_permission": None,
     }
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -123,6 +123,21 @@ def test_list_filters_by_org_id_exactly_and_org_alias_as_a_case_insensitive_subs
     assert listed(org_id=ids[0], org_alias="eu") == [ids[0]]
     assert listed(org_id=ids[0], org_alias="sales") == []
     assert listed(org_alias="") == ids
+    # A renamed organization is found by its new alias only.
+    renamed = client.patch("/organization/update", json={"organization_id": ids[2], "organization_alias": "Ölwerk"},
+                           headers=ADMIN)
+    assert renamed.status_code == 200
+    assert listed(org_alias="ÖL") == [ids[2]] and listed(org_alias="sales") == []
+
+
+def test_a_filtered_list_carries_each_organizations_own_members(client: TestClient) -> None:
+    first, second = (new_org(client, organization_alias=a)["organization_id"] for a in ("team-a", "team-b"))
+    for org_id, user in ((first, "ann"), (second, "bob"), (second, "cy")):
+        added = client.post("/organization/member_add", headers=ADMIN,
+                            json={"organization_id": org_id, "member": {"user_id": user, "role": "internal_user"}})
+        assert added.status_code == 200
+    listed = client.get("/organization/list", params={"org_alias": "TEAM"}, headers=ADMIN).json()
+    assert [[m["user_id"] for m in o["members"]] for o in listed] == [["ann"], ["bob", "cy"]]
 
 
 def test_update_changes_fields_and_answers_with_members(client: TestClient) -> None:
