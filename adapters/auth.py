@@ -69,14 +69,17 @@ class Authenticator:
     def __init__(self, master_key: str, resolve_virtual_key: VirtualKeyResolver | None = None) -> None:
         self.master_key = master_key.encode()
         self.resolve_virtual_key = resolve_virtual_key
+        # The master key's caller is the same on every request: hash it once, not per request.
+        self.master_caller = Caller(user_id=MASTER_KEY_USER_ID, role="proxy_admin",
+                                    api_key_hash=key_hash(master_key))
 
     def authenticate(self, headers: Mapping[str, str]) -> Caller:
         key = extract_key(headers)
         if not key:
             raise ProxyError(401, "Authentication Error, No api key passed in.")
-        hashed = key_hash(key)
         if hmac.compare_digest(key.encode(), self.master_key):
-            return Caller(user_id=MASTER_KEY_USER_ID, role="proxy_admin", api_key_hash=hashed)
+            return self.master_caller
+        hashed = key_hash(key)
         if not key.startswith("sk-"):
             raise ProxyError(401, "Authentication Error, LiteLLM Virtual Key expected. "
                                   f"Received={key}, expected to start with 'sk-'.")

@@ -88,15 +88,13 @@ def endpoint(route: str, handler: Handler, *, body: type[BaseModel] | None = Non
              query: type[BaseModel] | None = None) -> Callable[[Request], Any]:
     """An ASGI endpoint in LiteLLM's order: JSON decoding, auth, validation, then the handler."""
 
-    async def run(request: Request) -> Response:
-        runtime = request.app.state.runtime
-        data = await read_json(request) if body else None
-        caller = await run_in_threadpool(runtime.authenticate, request.headers)
+    def decide(runtime: Any, request: Request, data: Any) -> Any:
+        # Authentication, authorization, validation and the handler all block on the store, so
+        # they share one worker-thread hop rather than taking one each.
+        caller = runtime.authenticate(request.headers)
         request.state.caller = caller
         query_params = dict(request.query_params)
-        await run_in_threadpool(
-            runtime.authorize, route, caller, data if isinstance(data, dict) else {}, query_params
-        )
+        runtime.authorize(route, caller, data if isinstance(data, dict) else {}, query_params)
         parsed = parse(body, data, "body") if body else parse(query, query_params, "query") if query else None
         call = Call(
             runtime=runtime,
@@ -106,7 +104,12 @@ def endpoint(route: str, handler: Handler, *, body: type[BaseModel] | None = Non
             query=query_params,
         )
         request.state.actor = call.actor  # the request log names who acted
-        result = await run_in_threadpool(handler, call, parsed)
+        return handler(call, parsed)
+
+    async def run(request: Request) -> Response:
+        runtime = request.app.state.runtime
+        data = await read_json(request) if body else None
+        result = await run_in_threadpool(decide, runtime, request, data)
         return result if isinstance(result, Response) else json_response(result)
 
     return run

@@ -21,7 +21,7 @@ from .audit_routes import ROUTES as AUDIT_ROUTES
 from .errors import EXCEPTION_HANDLERS, json_response
 from .identity_routes import ROUTES as IDENTITY_ROUTES
 from .org_routes import ROUTES as ORG_ROUTES
-from .request_log import RequestObserver, configure_logging
+from .request_log import RequestObserver, configure_logging, flush_logging
 from .runtime import Runtime, build_runtime
 from .settings import Settings
 
@@ -67,6 +67,7 @@ def build_app(settings: Settings | None = None, runtime: Runtime | None = None) 
             if own:
                 app.state.runtime.close()
                 logging.getLogger("orgledger").info("requests finished, store closed")
+            flush_logging()  # a worker process exits without atexit handlers
 
     routes = [
         Route("/health/liveliness", liveliness, methods=["GET"]),

@@ -65,10 +65,20 @@ EVENTS_APPENDED = Counter(
 )
 
 
+# `.labels()` validates and locks on every call; the children per label tuple never change, so
+# each is looked up once. Routes are templates and methods and statuses are few, so this stays small.
+_request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:
-    labels = (route, method, str(status))
-    HTTP_REQUESTS.labels(*labels).inc()
-    HTTP_DURATION.labels(*labels).observe(seconds)
+    key = (route, method, status)
+    children = _request_children.get(key)
+    if children is None:
+        labels = (route, method, str(status))
+        children = _request_children.setdefault(
+            key, (HTTP_REQUESTS.labels(*labels), HTTP_DURATION.labels(*labels)))
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def _observe_command(command: str, outcome: str, seconds: float) -> None:

@@ -7,12 +7,15 @@ adds no per-request task or body buffering (BaseHTTPMiddleware would do both).
 from __future__ import annotations
 
 import json
+import atexit
 import logging
+import queue
 import re
 import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from logging.handlers import QueueHandler, QueueListener
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,9 +31,12 @@ UNMATCHED_ROUTE = "unmatched"
 access_log = logging.getLogger("orgledger.access")
 
 
+_REQUEST_ID_HEADER_BYTES = REQUEST_ID_HEADER.encode()
+
+
 def request_id_from(scope: Scope) -> str:
     for name, value in scope.get("headers", ()):
-        if name == REQUEST_ID_HEADER.encode():
+        if name == _REQUEST_ID_HEADER_BYTES:
             candidate = value.decode("latin-1")
             if ACCEPTED_REQUEST_ID.fullmatch(candidate):
                 return candidate
@@ -116,15 +122,63 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
+class QueuedHandler(QueueHandler):
+    """Hands each record to a writer thread, so a request never waits on a write and flush of its
+    log line. `stop()` writes out what is queued; records after it are written directly, so the
+    last lines of a shutdown are never lost."""
+
+    def __init__(self, target: logging.Handler) -> None:
+        super().__init__(queue.SimpleQueue())
+        self.target = target
+        self.listener: QueueListener | None = QueueListener(self.queue, target)
+        self.listener.start()
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        # The arguments may change once the caller goes on, so the message is resolved now; the
+        # writer thread formats the line, exception included, as the target handler would.
+        record.msg, record.args = record.getMessage(), None
+        return record
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.listener is None:
+            self.target.handle(record)
+        else:
+            super().emit(record)
+
+    def stop(self) -> None:
+        listener, self.listener = self.listener, None
+        if listener is not None:
+            listener.stop()
+
+    def close(self) -> None:
+        self.stop()
+        self.target.close()
+        super().close()
+
+
 def configure_logging(log_format: str) -> None:
     """Send orgledger's and uvicorn's log lines to stdout in the chosen format (idempotent)."""
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    stream = logging.StreamHandler(sys.stdout)
+    stream.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    handler = QueuedHandler(stream)
+    handler.orgledger = True  # type: ignore[attr-defined]
     for name in ("orgledger", "uvicorn"):
         logger = logging.getLogger(name)
         for old in [h for h in logger.handlers if getattr(h, "orgledger", False)]:
             logger.removeHandler(old)
-        handler.orgledger = True  # type: ignore[attr-defined]
+            old.stop()
         logger.addHandler(handler)
         logger.propagate = False
     logging.getLogger("orgledger").setLevel(logging.INFO)
+
+
+def flush_logging() -> None:
+    """Write out every queued log line and write later ones directly (at shutdown)."""
+    for name in ("orgledger", "uvicorn"):
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, QueuedHandler):
+                handler.stop()
+
+
+# Worker processes end through lifespan shutdown (see http.py); a single process also ends here.
+atexit.register(flush_logging)

@@ -135,7 +135,13 @@ def view_datastore(settings: Settings, role: str = "api") -> SQLiteDatastore | P
         return postgres.view_datastore(settings, role)
     if settings.backend == "popo":
         return SQLiteDatastore(f"file:views-{uuid.uuid4().hex}?mode=memory&cache=shared")
-    return SQLiteDatastore(str(settings.data_dir / "views.db"), lock_timeout=30)
+    # One pooled connection per worker thread (anyio's default limit is 40): a connection beyond
+    # the pool is opened and closed per request, and recompiles its statements each time.
+    return SQLiteDatastore(str(settings.data_dir / "views.db"), lock_timeout=30,
+                           pool_size=VIEW_POOL_SIZE)
+
+
+VIEW_POOL_SIZE = 40
 
 
 # Read models besides the organizations and keys views, which the runtime holds by name.
