@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import atexit
 import logging
-import queue
 import re
 import sys
+import threading
+from collections import deque
 import time
 import uuid
 from datetime import UTC, datetime
-from logging.handlers import QueueHandler, QueueListener
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -122,33 +122,75 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
-class QueuedHandler(QueueHandler):
-    """Hands each record to a writer thread, so a request never waits on a write and flush of its
-    log line. `stop()` writes out what is queued; records after it are written directly, so the
-    last lines of a shutdown are never lost."""
+class BatchingHandler(logging.Handler):
+    """Collects records and has one writer thread format and write them in batches, so a request
+    neither waits on a write and flush of its own line nor wakes a thread for it.
 
-    def __init__(self, target: logging.Handler) -> None:
-        super().__init__(queue.SimpleQueue())
+    Lines reach the target within FLUSH_SECONDS, at once for warnings and errors, and when the
+    batch is full. `stop()` writes out what is pending; records after it are written directly,
+    so the last lines of a shutdown are never lost."""
+
+    FLUSH_SECONDS = 0.2
+    BATCH = 1000
+
+    def __init__(self, target: logging.StreamHandler) -> None:  # type: ignore[type-arg]
+        super().__init__()
         self.target = target
-        self.listener: QueueListener | None = QueueListener(self.queue, target)
-        self.listener.start()
-
-    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        # The arguments may change once the caller goes on, so the message is resolved now; the
-        # writer thread formats the line, exception included, as the target handler would.
-        record.msg, record.args = record.getMessage(), None
-        return record
+        # deque.append and popleft are atomic, so emitting takes no lock and no record is lost.
+        self.pending: deque[logging.LogRecord] = deque()
+        self.wake = threading.Event()
+        self.running = True
+        self.writer = threading.Thread(target=self._write_batches, name="orgledger-log-writer", daemon=True)
+        self.writer.start()
 
     def emit(self, record: logging.LogRecord) -> None:
-        if self.listener is None:
+        if not self.running:
             self.target.handle(record)
-        else:
-            super().emit(record)
+            return
+        # The arguments may change once the caller goes on, so the message is resolved now; the
+        # writer formats the line, exception included, as the target handler would.
+        try:
+            record.msg, record.args = record.getMessage(), None
+        except Exception:
+            self.handleError(record)
+            return
+        self.pending.append(record)
+        if not self.running:  # stopped meanwhile: its last write may have missed this record
+            self._write_pending()
+        elif record.levelno >= logging.WARNING or len(self.pending) >= self.BATCH:
+            self.wake.set()
+
+    def _write_batches(self) -> None:
+        while self.running:
+            self.wake.wait(self.FLUSH_SECONDS)
+            self.wake.clear()
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        batch = []
+        try:
+            while True:
+                batch.append(self.pending.popleft())
+        except IndexError:  # drained (a shutdown may drain it from two threads at once)
+            pass
+        if not batch:
+            return
+        target = self.target
+        with target.lock:  # type: ignore[union-attr]
+            try:
+                target.stream.write("".join(target.format(r) + target.terminator for r in batch))
+                target.stream.flush()
+            except Exception:  # as logging does: a broken stream must not end the service
+                target.handleError(batch[-1])
 
     def stop(self) -> None:
-        listener, self.listener = self.listener, None
-        if listener is not None:
-            listener.stop()
+        if not self.running:
+            return
+        self.running = False
+        self.wake.set()
+        if self.writer is not threading.current_thread():
+            self.writer.join()
+        self._write_pending()
 
     def close(self) -> None:
         self.stop()
@@ -160,7 +202,7 @@ def configure_logging(log_format: str) -> None:
     """Send orgledger's and uvicorn's log lines to stdout in the chosen format (idempotent)."""
     stream = logging.StreamHandler(sys.stdout)
     stream.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
-    handler = QueuedHandler(stream)
+    handler = BatchingHandler(stream)
     handler.orgledger = True  # type: ignore[attr-defined]
     for name in ("orgledger", "uvicorn"):
         logger = logging.getLogger(name)
@@ -176,7 +218,7 @@ def flush_logging() -> None:
     """Write out every queued log line and write later ones directly (at shutdown)."""
     for name in ("orgledger", "uvicorn"):
         for handler in logging.getLogger(name).handlers:
-            if isinstance(handler, QueuedHandler):
+            if isinstance(handler, BatchingHandler):
                 handler.stop()
 
 
