@@ -176,7 +176,7 @@ ROUTES = [
     route("PATCH", "/organization/update", update_org, body=rq.LiteLLM_OrganizationTableUpdate),
     route("DELETE", "/organization/delete", delete_orgs, body=rq.DeleteOrganizationRequest),
     route("GET", "/organization/list", list_orgs, query=rq.ListQuery),
-    route("GET", "/organization/info", info_org, name="info_get", query=rq.InfoQuery),
+    route("GET", "/organization/info", info_org, name="info_get", query=rq.InfoQuery, quick=True),
     route("POST", "/organization/info", deprecated_info, name="info_post", body=rq.OrganizationRequest),
     route("POST", "/organization/member_add", member_add, body=rq.OrganizationMemberAddRequest),
     route("PATCH", "/organization/member_update", member_update, body=rq.OrganizationMemberUpdateRequest),

@@ -40,6 +40,8 @@ class Runtime:
     keys: KeysView
     # True when this process keeps the views itself; False when a projector elsewhere does.
     inline_projector: bool = True
+    # True when the views are a local SQLite file, which bounded reads may query on the event loop.
+    local_views: bool = False
 
     def settle(self, position: int) -> None:
         """Read-your-writes: return once the views show everything up to `position`."""
@@ -171,6 +173,7 @@ def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api
                       Authenticator(settings.master_key or ""), keys)
     runtime.authenticator.resolve_virtual_key = access.VirtualKeys(runtime)
     ledger.directory = ViewDirectory(runtime)
+    runtime.local_views = settings.backend == "sqlite"
     if settings.backend == "postgres":
         # One projector keeps the views (`projections run`, or the one `serve` starts);
         # this process only waits for it to reach its own writes.

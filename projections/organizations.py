@@ -43,6 +43,8 @@ class OrganizationsView(Projection):
             " budget_id TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, seq BIGINT NOT NULL,"
             " PRIMARY KEY (organization_id, user_id))",
             "CREATE INDEX IF NOT EXISTS {memberships}_user ON {memberships} (user_id)",
+            # An organization's members in join order without a sort (info, list, member_ids).
+            "CREATE INDEX IF NOT EXISTS {memberships}_org_seq ON {memberships} (organization_id, seq)",
             "CREATE TABLE IF NOT EXISTS {users} (user_id TEXT PRIMARY KEY, user_email TEXT,"
             " user_role TEXT NOT NULL, models TEXT NOT NULL, max_budget DOUBLE PRECISION,"
             " metadata TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",

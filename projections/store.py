@@ -56,8 +56,8 @@ class ViewStore:
 
     @contextmanager
     def transaction(self, *, commit: bool = True) -> Iterator[Cursor]:
-        if commit and not self.postgres:
-            with self._sqlite_write() as cur:
+        if not self.postgres:
+            with self._sqlite_write() if commit else self._sqlite_read() as cur:
                 yield cur
             return
         with self.datastore.transaction(commit=commit) as raw:
@@ -79,6 +79,19 @@ class ViewStore:
                 conn.rollback()
                 raise
             conn.commit()
+
+    @contextmanager
+    def _sqlite_read(self) -> Iterator[Cursor]:
+        # What the datastore's transaction(commit=False) does, without its three context-manager
+        # layers: a read is most of what a cheap request costs.
+        with self.datastore.get_connection(commit=False) as conn:
+            raw = conn.cursor()
+            raw.execute("BEGIN")
+            try:
+                yield Cursor(raw, False)
+            finally:
+                conn.rollback()
+                raw.sqlite_cursor.close()
 
     def close(self) -> None:
         self.datastore.close()
