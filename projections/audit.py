@@ -37,6 +37,7 @@ class AuditFilter:
 class AuditView(Projection):
     name = "audit"
     table_names = ("audit_log", "audit_scopes", "audit_objects", "audit_budget_orgs")
+    handler_indexes = ("{audit_log}_object",)  # _link_budget finds a budget's earlier entries
 
     def ddl(self) -> list[str]:
         return [

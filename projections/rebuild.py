@@ -83,8 +83,13 @@ def prepare_all(app: Any, store: ViewStore, projections: Sequence[type[Projectio
     with store.transaction() as cur:
         for new in news:
             new.drop_tables(cur)  # what an interrupted rebuild left behind
-            new.create_tables(cur)
-    return news, Projector(app, store, news, batch_size).catch_up(progress)
+            new.create_tables(cur, bulk_load=True)
+    events = Projector(app, store, news, batch_size).catch_up(progress)
+    # Before the switch-over, so that its write transaction stays short.
+    with store.transaction() as cur:
+        for new in news:
+            new.create_later_indexes(cur)
+    return news, events
 
 
 def switch_over(app: Any, cur: Cursor, live: Projection, new: Projection, batch_size: int) -> int:

@@ -15,6 +15,7 @@ from orgledger.adapters.runtime import build_runtime, projection_classes
 from orgledger.application.commands import AddMembers, CreateOrg, NewMember
 from orgledger.domain.values import Actor
 from orgledger.projections import rebuild as ops
+from orgledger.projections.audit import AuditView
 from orgledger.projections.rebuild import PREFIX
 from tests.conftest import make_settings
 
@@ -101,3 +102,28 @@ def test_rebuild_all_decodes_each_event_once(data_dir: Path) -> None:
             assert runtime.organizations.org(cur, "late") is not None
     finally:
         runtime.close()
+
+
+def indexes(data_dir: Path) -> list[str]:
+    db = sqlite3.connect(data_dir / "views.db")
+    names = [r[0] for r in db.execute(
+        "SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL ORDER BY name")]
+    db.close()
+    return names
+
+
+def test_bulk_load_defers_indexes_no_handler_reads_and_rebuild_restores_them(data_dir: Path) -> None:
+    before = indexes(data_dir)
+    assert "audit_log_id" in before and "audit_log_object" in before
+    store = build_runtime(make_settings("sqlite", data_dir.parent), catch_up=False)
+    try:
+        with store.store.transaction() as cur:
+            AuditView(prefix="bulk_").create_tables(cur, bulk_load=True)
+        # Only the index _link_budget reads through exists during the load.
+        assert [n for n in indexes(data_dir) if n.startswith("bulk_")] == ["bulk_audit_log_object"]
+        with store.store.transaction() as cur:
+            AuditView(prefix="bulk_").drop_tables(cur)
+    finally:
+        store.close()
+    assert cli(data_dir, "projections", "rebuild", "--all").exit_code == 0
+    assert indexes(data_dir) == before
