@@ -32,6 +32,10 @@ def _limits(body: rq.LiteLLM_BudgetTable) -> BudgetLimits:
     return BudgetLimits(**body.limits())
 
 
+def _permission(body: rq.NewOrganizationRequest | rq.LiteLLM_OrganizationTableUpdate) -> dict[str, Any] | None:
+    return body.object_permission.model_dump() if body.object_permission else None
+
+
 def _without_permission(org: dict[str, Any]) -> dict[str, Any]:
     # Only GET /organization/info includes the permission object; the id is always there.
     return {**org, "object_permission": None}
@@ -46,7 +50,7 @@ def new_org(call: Call, body: rq.NewOrganizationRequest) -> dict[str, Any]:
         limits=_limits(body),
         models=body.models,
         metadata=body.full_metadata(),
-        object_permission=body.object_permission.model_dump() if body.object_permission else None,
+        object_permission=_permission(body),
     ))
     org = call.runtime.org_after(done, done.organization_ids[0])
     return {k: v for k, v in _without_permission(org).items() if k in NEW_ORG_KEYS}
@@ -60,7 +64,7 @@ def update_org(call: Call, body: rq.LiteLLM_OrganizationTableUpdate) -> dict[str
         models=body.models,
         metadata=body.metadata,
         spend=body.spend,
-        object_permission=body.object_permission.model_dump() if body.object_permission else None,
+        object_permission=_permission(body),
         limits=_limits(body),
     ))
     return _without_permission(call.runtime.org_after(done, body.organization_id))

@@ -71,5 +71,16 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
         yield c
 
 
+@pytest.fixture
+def sqlite_client(tmp_path: Path) -> Iterator[TestClient]:
+    """A client over one real SQLite store, for tests that do not depend on the backend."""
+    runtime = build_runtime(make_settings("sqlite", tmp_path))
+    try:
+        with TestClient(build_app(runtime=runtime)) as c:
+            yield c
+    finally:
+        runtime.close()
+
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -49,13 +48,9 @@ def is_local(url: str) -> bool:
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    runtime = build_runtime(make_settings("sqlite", tmp_path))
-    try:
-        with TestClient(build_app(runtime=runtime)) as c:
-            yield c
-    finally:
-        runtime.close()
+def client(sqlite_client: TestClient) -> TestClient:
+    # The document and the page do not depend on the backend: one real (SQLite) store is enough.
+    return sqlite_client
 
 
 def test_docs_page_loads_only_local_assets(client: TestClient) -> None:

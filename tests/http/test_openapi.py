@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +13,7 @@ from openapi_spec_validator import validate
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from orgledger.adapters.http import build_app
-from orgledger.adapters.runtime import build_runtime
-from tests.conftest import ADMIN, make_settings
+from tests.conftest import ADMIN
 
 # shared/ lies beside the checkout (CI puts a copy there); look upwards for it.
 REFERENCE = next((p / "shared" / "reference" / "litellm-org-openapi.json" for p in Path(__file__).resolve().parents
@@ -25,14 +22,9 @@ ERROR_BODIES = {"ProxyErrorResponse", "HTTPExceptionResponse", "HTTPValidationEr
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    # The document does not depend on the backend: one real (SQLite) store is enough.
-    runtime = build_runtime(make_settings("sqlite", tmp_path))
-    try:
-        with TestClient(build_app(runtime=runtime)) as c:
-            yield c
-    finally:
-        runtime.close()
+def client(sqlite_client: TestClient) -> TestClient:
+    # The document and the page do not depend on the backend: one real (SQLite) store is enough.
+    return sqlite_client
 
 
 @pytest.fixture
