@@ -1,7 +1,9 @@
 """Append conditions: a save that fails, as a conflict, when what it was decided on has changed.
 
 Both backends serialise appends (SQLite has one writer; PostgreSQL locks the events table),
-so a check made inside the insert transaction sees every earlier commit.
+so a check made inside the insert transaction sees every earlier commit. The SQLite and
+PostgreSQL recorders write concurrent appends in one transaction (group_commit.py), one
+savepoint per append: a later append's check sees the earlier ones of its batch as well.
 """
 
 from __future__ import annotations
@@ -11,11 +13,27 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, ProgrammingError, StoredEvent
+import sqlite3
+
+import psycopg
+from eventsourcing.persistence import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+    ProgrammingError,
+    StoredEvent,
+)
 from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from eventsourcing.postgres import PostgresAggregateRecorder
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
+
+from .group_commit import Append, GroupCommit
 
 
 class AppendConditionFailed(IntegrityError):
@@ -82,6 +100,37 @@ def _stored(row: Any, originator_id: UUID | str) -> StoredEvent:
 
 
 class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.group = GroupCommit(self.write_batch)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        return self.group.append(stored_events, kwargs)
+
+    def write_batch(self, batch: list[Append]) -> None:
+        """Every append in one transaction, each in a savepoint of its own (group_commit.py)."""
+        with self.datastore.get_connection(commit=True) as conn:
+            c = conn.cursor()
+            try:
+                # IMMEDIATE: the write lock before the first condition check reads, so that
+                # another process's commit cannot make this transaction's snapshot stale.
+                c.execute("BEGIN IMMEDIATE")
+                for append in batch:
+                    append.ids, append.error = None, None
+                    c.execute("SAVEPOINT append")
+                    try:
+                        append.ids = self._insert_events(c, append.events, **append.kwargs)
+                    except Exception as e:
+                        c.execute("ROLLBACK TO append")
+                        append.error = _translated(e)
+                    c.execute("RELEASE append")
+                conn.commit()
+            except BaseException as e:
+                conn.rollback()
+                raise _translated(e) from e
+            finally:
+                c.sqlite_cursor.close()
+
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         condition: AppendCondition | None = kwargs.get("condition")
         if condition:
@@ -105,17 +154,35 @@ class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
 
 
 class GuardedPostgresRecorder(PostgresApplicationRecorder):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.group = GroupCommit(self.write_batch)
+
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         if kwargs.get("condition") and self.datastore.enable_db_functions:
             # The insert function writes in one round trip and would skip the check below.
             raise ProgrammingError("append conditions need POSTGRES_ENABLE_DB_FUNCTIONS off")
-        return super().insert_events(stored_events, **kwargs)
+        return self.group.append(stored_events, kwargs)
 
-    def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def write_batch(self, batch: list[Append]) -> None:
+        """Every append in one transaction, each in a savepoint of its own (group_commit.py)."""
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            # The table lock first: the checks must see every append committed before ours.
+            # It also keeps notification ids in commit order (see eventsourcing's _lock_table).
+            self._lock_table(curs)
+            self._notify_channel(curs)
+            for append in batch:
+                append.ids, append.error = None, None  # a retried batch starts afresh
+                try:
+                    with conn.transaction():  # a savepoint
+                        append.ids = self._insert_append(curs, append.events, **append.kwargs)
+                except Exception as e:
+                    append.error = _translated(e)
+
+    def _insert_append(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         condition: AppendCondition | None = kwargs.get("condition")
         if condition:
-            # The table lock first: the check must see every append committed before ours.
-            self._lock_table(curs)
             table = SQL("{}.{}").format(
                 Identifier(self.datastore.schema), Identifier(self.events_table_name)
             )
@@ -136,7 +203,40 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
                 return [_stored(r, r["originator_id"]) for r in curs.fetchall()]
 
             condition.check(latest_version, events_after)
-        super()._insert_stored_events(curs, stored_events, **kwargs)
+        if not stored_events:
+            return []
+        # The plain INSERT ... RETURNING; the lock and NOTIFY were issued once for the batch.
+        PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events)
+        return self._fetch_ids_after_insert_events(curs, stored_events)
+
+
+# The drivers' errors as eventsourcing raises them: a unique violation is a conflict
+# (RecordConflictError), which the command retries on fresh state.
+_DRIVER_ERRORS: tuple[tuple[type[Exception], type[Exception]], ...] = (
+    (sqlite3.IntegrityError, IntegrityError),
+    (psycopg.IntegrityError, IntegrityError),
+    (sqlite3.OperationalError, OperationalError),
+    (psycopg.OperationalError, OperationalError),
+    (sqlite3.InterfaceError, InterfaceError),
+    (psycopg.InterfaceError, InterfaceError),
+    (sqlite3.DataError, DataError),
+    (psycopg.DataError, DataError),
+    (sqlite3.InternalError, InternalError),
+    (psycopg.InternalError, InternalError),
+    (sqlite3.ProgrammingError, ProgrammingError),
+    (psycopg.ProgrammingError, ProgrammingError),
+    (sqlite3.DatabaseError, DatabaseError),
+    (psycopg.DatabaseError, DatabaseError),
+)
+
+
+def _translated(error: BaseException) -> BaseException:
+    for driver, ours in _DRIVER_ERRORS:
+        if isinstance(error, driver):
+            translated = ours(str(error))
+            translated.__cause__ = error
+            return translated
+    return error
 
 
 GUARDED_RECORDERS = (GuardedPOPORecorder, GuardedSQLiteRecorder, GuardedPostgresRecorder)

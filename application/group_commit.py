@@ -1,0 +1,85 @@
+"""Group commit: appends that arrive together are written in one transaction.
+
+A commit costs a disk flush (SQLite) or a round trip and a flush (PostgreSQL); under load most of
+a command's time went to waiting its turn for one. Here the first caller to find no write in
+progress becomes the writer: it takes every append waiting at that moment and writes them in one
+transaction, each in its own savepoint, so that a conflict or a failed append condition undoes
+that append only and is raised to its caller only. The appends in a batch are written in the
+order they arrived, and each one's condition is checked after the earlier ones' inserts, so it
+sees them exactly as it would have seen them committed. Callers that arrive while a batch is
+being written wait for it, then one of them writes the next batch.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+
+
+class Append:
+    """One caller's append: its events and save arguments, then its outcome."""
+
+    __slots__ = ("events", "kwargs", "ids", "error", "done")
+
+    def __init__(self, events: Sequence[StoredEvent], kwargs: dict[str, Any]) -> None:
+        self.events = events
+        self.kwargs = kwargs
+        self.ids: Sequence[int] | None = None
+        self.error: BaseException | None = None
+        self.done = False
+
+
+# Writes a batch in one transaction: sets `ids` or `error` on each append, or raises when the
+# transaction as a whole failed (then nothing in it was written).
+BatchWriter = Callable[[list[Append]], None]
+
+
+class GroupCommit:
+    def __init__(self, write_batch: BatchWriter) -> None:
+        self._write_batch = write_batch
+        self._changed = threading.Condition()
+        self._waiting: list[Append] = []
+        self._writing = False
+
+    def append(self, events: Sequence[StoredEvent], kwargs: dict[str, Any]) -> Sequence[int] | None:
+        """Write these events (in a batch with whatever else is waiting); their notification ids."""
+        mine = Append(events, kwargs)
+        with self._changed:
+            self._waiting.append(mine)
+            while self._writing and not mine.done:
+                self._changed.wait()
+            if not mine.done:
+                self._writing = True
+                batch, self._waiting = self._waiting, []
+        if not mine.done:
+            self._write(batch)
+        if mine.error is not None:
+            raise mine.error
+        return mine.ids
+
+    def _write(self, batch: list[Append]) -> None:
+        try:
+            self._write_batch(batch)
+        except BaseException as e:  # the transaction failed: nothing in it was written
+            for append in batch:
+                append.ids, append.error = None, _own_copy(e)
+        finally:
+            with self._changed:
+                for append in batch:
+                    append.done = True
+                self._writing = False
+                self._changed.notify_all()
+
+
+def _own_copy(error: BaseException) -> BaseException:
+    """The error for one caller: each thread raises its own instance (a raise writes the
+    traceback into the exception), chained to the one the writer caught."""
+    try:
+        copy = type(error)(*error.args)
+    except Exception:  # an exception class with a different constructor
+        return error
+    copy.__cause__ = error
+    return copy
