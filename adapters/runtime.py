@@ -46,7 +46,7 @@ class Runtime:
     def settle(self, position: int) -> None:
         """Read-your-writes: return once the views show everything up to `position`."""
         if self.inline_projector:
-            self.projector.catch_up()
+            self.projector.catch_up(until=position)
         else:
             self.projector.wait_for(position)
 

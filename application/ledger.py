@@ -7,7 +7,7 @@ from typing import Any
 from uuid import uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import ApplicationRecorder, Mapper, Recording
+from eventsourcing.persistence import ApplicationRecorder, Mapper, RecordConflictError, Recording
 from eventsourcing.utils import get_topic
 
 from orgledger.domain.budget import Budget, check_limits
@@ -75,28 +75,34 @@ class OrgLedger(IdentityCommands, Application):
         """Create an organization and, unless it names one, its budget, in one save."""
         check_limits(cmd.limits)
         organization_id = cmd.organization_id or str(uuid4())
-        if Organization.create_id(organization_id) in self.repository:
-            raise OrganizationExistsError(
-                f"Organization with organization_id={organization_id} already exists"
+        try:
+            new = []
+            if cmd.budget_id is None:
+                budget = Budget.open(str(uuid4()), cmd.limits, cmd.actor)
+                new.append(budget)
+            elif (budget := self._find(Budget, cmd.budget_id)) is None:
+                raise InvalidRequestError(f"Budget not found for budget_id={cmd.budget_id}")
+            org = Organization(
+                organization_id=organization_id,
+                organization_alias=cmd.organization_alias,
+                budget_id=budget.budget_id,
+                models=list(cmd.models),
+                metadata=dict(cmd.metadata),
+                object_permission=(
+                    None if cmd.object_permission is None else merge_permission(None, cmd.object_permission)
+                ),
+                actor=cmd.actor,
             )
-        new = []
-        if cmd.budget_id is None:
-            budget = Budget.open(str(uuid4()), cmd.limits, cmd.actor)
-            new.append(budget)
-        elif (budget := self._find(Budget, cmd.budget_id)) is None:
-            raise InvalidRequestError(f"Budget not found for budget_id={cmd.budget_id}")
-        org = Organization(
-            organization_id=organization_id,
-            organization_alias=cmd.organization_alias,
-            budget_id=budget.budget_id,
-            models=list(cmd.models),
-            metadata=dict(cmd.metadata),
-            object_permission=(
-                None if cmd.object_permission is None else merge_permission(None, cmd.object_permission)
-            ),
-            actor=cmd.actor,
-        )
-        return Done(self._save(*new, org), organization_ids=[organization_id])
+        except DomainError:
+            self._refuse_existing(organization_id)  # an existing id is the first refusal
+            raise
+        try:
+            position = self._save(*new, org)
+        except RecordConflictError:
+            # The store refuses a second organization with this id: no read beforehand.
+            self._refuse_existing(organization_id)
+            raise
+        return Done(position, organization_ids=[organization_id])
 
     @retry_on_conflict
     def update_org(self, cmd: UpdateOrg) -> Done:
@@ -247,6 +253,12 @@ class OrgLedger(IdentityCommands, Application):
         if recordings:
             return recordings[-1].notification.id
         return self.recorder.max_notification_id() or 0
+
+    def _refuse_existing(self, organization_id: str) -> None:
+        if Organization.create_id(organization_id) in self.repository:
+            raise OrganizationExistsError(
+                f"Organization with organization_id={organization_id} already exists"
+            )
 
     def _find(self, cls: type, *key: str) -> Any:
         try:

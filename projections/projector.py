@@ -29,6 +29,8 @@ class Projector:
         # caller committed before arriving, so that caller has nothing left to do.
         self._started = 0
         self._completed = 0
+        # The log position every projection has reached through this projector's own batches.
+        self.applied = 0
         self.observers: list[Callable[[Projection, int], None]] = []
         # Run first in every batch transaction; PostgreSQL uses it to serialise projectors.
         self.fence: Callable[[Cursor], None] | None = None
@@ -42,14 +44,16 @@ class Projector:
         with self.store.transaction(commit=False) as cur:
             return {p.name: p.position(cur) for p in self.projections}
 
-    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+    def catch_up(self, progress: Callable[[int], None] | None = None, *, until: int | None = None) -> int:
         """Apply every event not yet applied; returns how many were read from the log.
 
         Concurrent callers share the work: under load, one catch-up (one view transaction)
-        serves every request that was waiting for it, instead of one each."""
+        serves every request that was waiting for it, instead of one each. A caller that only
+        needs the views to reach `until` returns as soon as a finished batch reached it (with
+        group commit, one catch-up serves all the commands that committed together)."""
         arrived_after = self._started
         with self._lock:
-            if self._completed > arrived_after:
+            if self._completed > arrived_after or (until is not None and self.applied >= until):
                 return 0
             self._started += 1
             number = self._started
@@ -84,6 +88,7 @@ class Projector:
                     projection.handler(type(event))(event, cur, i)
                 if fresh:
                     projection.set_position(cur, fresh[-1][0])
+        self.applied = max(self.applied, events[-1][0])
         for projection in self.projections:
             for observe in self.observers:
                 observe(projection, events[-1][0])

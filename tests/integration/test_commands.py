@@ -168,6 +168,18 @@ def test_delete_of_several_is_all_or_nothing(runtime: Runtime) -> None:
         runtime.ledger.delete_orgs(DeleteOrgs(actor=ADMIN, organization_ids=["org-1"]))
 
 
+def test_an_existing_id_is_refused_before_a_missing_budget(runtime: Runtime) -> None:
+    create(runtime, "org-1")
+    before = head(runtime)
+    # The duplicate is found by the store's uniqueness, yet still reported first.
+    with pytest.raises(OrganizationExistsError, match="organization_id=org-1 already exists"):
+        runtime.ledger.create_org(CreateOrg(actor=ADMIN, organization_alias="x", organization_id="org-1",
+                                            budget_id="nope"))
+    with pytest.raises(OrganizationExistsError, match="organization_id=org-1 already exists"):
+        create(runtime, "org-1", max_budget=5.0)
+    assert head(runtime) == before
+
+
 def test_a_deleted_organization_id_cannot_be_reused_or_changed(runtime: Runtime) -> None:
     create(runtime, "org-1")
     runtime.ledger.delete_orgs(DeleteOrgs(actor=ADMIN, organization_ids=["org-1"]))

@@ -8,10 +8,10 @@ from typing import Any
 
 from orgledger.adapters.runtime import Runtime
 from orgledger.application.commands import DeleteOrgs, UpdateOrg
-from orgledger.domain.errors import OrganizationNotFoundError
+from orgledger.domain.errors import OrganizationExistsError, OrganizationNotFoundError
 from orgledger.domain.values import BudgetLimits
 
-from .helpers import ADMIN, add, create, member_roles, org, update_member
+from .helpers import ADMIN, add, create, member_roles, org, topics_since, update_member
 
 THREADS = 6
 
@@ -56,6 +56,16 @@ def test_concurrent_adds_of_the_same_user_give_one_membership(runtime: Runtime) 
     successes = [r for r in results if not isinstance(r, Exception)]
     assert len(successes) == 1, results
     assert member_roles(runtime, "org-1") == {"same": "internal_user"}
+
+
+def test_concurrent_creates_of_the_same_id_give_one_organization(runtime: Runtime) -> None:
+    results = race(*[(lambda t=t: create(runtime, "org-1", alias=f"a{t}")) for t in range(THREADS)])
+    refused = [r for r in results if isinstance(r, Exception)]
+    # Every loser is told the id exists (found by the store's uniqueness, not by a read before).
+    assert len(refused) == THREADS - 1, results
+    assert all(isinstance(r, OrganizationExistsError) for r in refused), refused
+    # A refused create wrote nothing, not even its budget.
+    assert topics_since(runtime, 0) == ["BudgetCreated", "OrgCreated"]
 
 
 def test_concurrent_updates_of_members_and_the_organization_are_all_kept(runtime: Runtime) -> None:
