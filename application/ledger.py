@@ -188,7 +188,10 @@ class OrgLedger(IdentityCommands, Application):
             if user.user_id in user_ids:
                 raise MemberExistsError(f"User {user.user_id} is listed twice")
             user_ids.append(user.user_id)
-            membership = self._find(Membership, cmd.organization_id, user.user_id)
+            # A user created by this command has no membership to look for: memberships are
+            # only ever saved together with their user (and the store would refuse a second).
+            is_new = user.version == len(user.pending_events)
+            membership = None if is_new else self._find(Membership, cmd.organization_id, user.user_id)
             if membership is None:
                 membership = Membership.join(org, user.user_id, member.role, cmd.actor)
             else:
