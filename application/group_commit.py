@@ -22,7 +22,7 @@ from eventsourcing.persistence import StoredEvent
 class Append:
     """One caller's append: its events and save arguments, then its outcome."""
 
-    __slots__ = ("events", "kwargs", "ids", "error", "done")
+    __slots__ = ("events", "kwargs", "ids", "error", "done", "wake")
 
     def __init__(self, events: Sequence[StoredEvent], kwargs: dict[str, Any]) -> None:
         self.events = events
@@ -30,6 +30,8 @@ class Append:
         self.ids: Sequence[int] | None = None
         self.error: BaseException | None = None
         self.done = False
+        # Set when the append is written, or when its caller is to write the next batch.
+        self.wake = threading.Event()
 
 
 # Writes a batch in one transaction: sets `ids` or `error` on each append, or raises when the
@@ -40,21 +42,24 @@ BatchWriter = Callable[[list[Append]], None]
 class GroupCommit:
     def __init__(self, write_batch: BatchWriter) -> None:
         self._write_batch = write_batch
-        self._changed = threading.Condition()
+        self._lock = threading.Lock()
         self._waiting: list[Append] = []
         self._writing = False
 
     def append(self, events: Sequence[StoredEvent], kwargs: dict[str, Any]) -> Sequence[int] | None:
         """Write these events (in a batch with whatever else is waiting); their notification ids."""
         mine = Append(events, kwargs)
-        with self._changed:
+        with self._lock:
             self._waiting.append(mine)
-            while self._writing and not mine.done:
-                self._changed.wait()
-            if not mine.done:
-                self._writing = True
-                batch, self._waiting = self._waiting, []
+            writer = not self._writing
+            self._writing = True
+        if not writer:
+            # Each caller waits on its own event: a finished batch wakes its own callers and
+            # the one caller that writes next, not everyone waiting.
+            mine.wake.wait()
         if not mine.done:
+            with self._lock:
+                batch, self._waiting = self._waiting, []
             self._write(batch)
         if mine.error is not None:
             raise mine.error
@@ -67,11 +72,15 @@ class GroupCommit:
             for append in batch:
                 append.ids, append.error = None, _own_copy(e)
         finally:
-            with self._changed:
+            with self._lock:
                 for append in batch:
                     append.done = True
-                self._writing = False
-                self._changed.notify_all()
+                following = self._waiting[0] if self._waiting else None
+                self._writing = following is not None
+            for append in batch:
+                append.wake.set()
+            if following is not None:
+                following.wake.set()  # not done: its caller writes the next batch
 
 
 def _own_copy(error: BaseException) -> BaseException:
