@@ -29,8 +29,10 @@ class Projector:
         # caller committed before arriving, so that caller has nothing left to do.
         self._started = 0
         self._completed = 0
-        # The log position every projection has reached through this projector's own batches.
+        # The log position every projection has reached through this projector's own batches
+        # (positions only move forward), and for which projections.
         self.applied = 0
+        self._applied_to: tuple[str, ...] = ()
         self.observers: list[Callable[[Projection, int], None]] = []
         # Run first in every batch transaction; PostgreSQL uses it to serialise projectors.
         self.fence: Callable[[Cursor], None] | None = None
@@ -51,6 +53,8 @@ class Projector:
         serves every request that was waiting for it, instead of one each. A caller that only
         needs the views to reach `until` returns as soon as a finished batch reached it (with
         group commit, one catch-up serves all the commands that committed together)."""
+        if until is not None and self.applied >= until:
+            return 0  # without queueing for the lock behind every other caller
         arrived_after = self._started
         with self._lock:
             if self._completed > arrived_after or (until is not None and self.applied >= until):
@@ -62,7 +66,10 @@ class Projector:
             return done
 
     def _catch_up(self, progress: Callable[[int], None] | None) -> int:
-        start = min(self.positions().values(), default=0)
+        if self.applied and self._applied_to == self._keys():
+            start = self.applied  # no read of the positions: each is at least this far
+        else:
+            start = min(self.positions().values(), default=0)
         done = 0
         while True:
             notifications = self.app.recorder.select_notifications(
@@ -76,6 +83,9 @@ class Projector:
             done += len(notifications)
             if progress:
                 progress(len(notifications))
+            if len(notifications) < self.batch_size:
+                # The head when this catch-up began is applied; no need to ask again.
+                return done
 
     def _apply(self, events: list[tuple[int, Any]]) -> None:
         with self.store.transaction() as cur:
@@ -88,10 +98,15 @@ class Projector:
                     projection.handler(type(event))(event, cur, i)
                 if fresh:
                     projection.set_position(cur, fresh[-1][0])
-        self.applied = max(self.applied, events[-1][0])
+        keys = self._keys()
+        self.applied = max(self.applied, events[-1][0]) if keys == self._applied_to else events[-1][0]
+        self._applied_to = keys
         for projection in self.projections:
             for observe in self.observers:
                 observe(projection, events[-1][0])
+
+    def _keys(self) -> tuple[str, ...]:
+        return tuple(p.position_key for p in self.projections)
 
     def wait_for(self, position: int, timeout: float = 10.0) -> None:
         """Block until every projection has applied `position` (a projector elsewhere runs)."""
