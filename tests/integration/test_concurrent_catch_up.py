@@ -21,3 +21,15 @@ def test_every_writer_reads_its_own_write_while_catch_ups_are_shared(runtime: Ru
         assert all(pool.map(create_and_read, range(40)))
     with runtime.read() as cur:
         assert len(runtime.organizations.orgs(cur)) == 40
+
+
+def test_a_settled_position_needs_no_catch_up_and_a_new_one_does(runtime: Runtime) -> None:
+    actor = Actor(user_id="admin")
+    first = runtime.ledger.create_org(CreateOrg(actor=actor, organization_alias="first"))
+    runtime.settle(first.position)
+    # Already applied: nothing is read from the log.
+    assert runtime.projector.catch_up(until=first.position) == 0
+    second = runtime.ledger.create_org(CreateOrg(actor=actor, organization_alias="second"))
+    if runtime.inline_projector:
+        assert runtime.projector.catch_up(until=second.position) == second.position - first.position
+    assert runtime.org_after(second, second.organization_ids[0])["organization_alias"] == "second"
