@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from eventsourcing.utils import get_topic
 from psycopg import sql
 
 from orgledger.application.append_condition import GuardedPostgresRecorder
+from orgledger.projections.projector import LocalProgress
 
 from .settings import ConfigurationError, Settings
 
@@ -148,6 +150,18 @@ def view_datastore(settings: Settings, role: str = "api") -> PostgresDatastore:
         max_overflow=pool.overflow, pre_ping=True, connect_timeout=30,
         idle_in_transaction_session_timeout=5,
     )
+
+
+_local_progress: dict[tuple[str, str], LocalProgress] = {}
+_local_progress_lock = threading.Lock()
+
+
+def local_progress(settings: Settings) -> LocalProgress:
+    """One per database and schema in this process: `serve` runs the projector in the same
+    process as its API (with one worker), and its commands wait on this instead of polling."""
+    key = (settings.database_url or "", settings.pg_schema)
+    with _local_progress_lock:
+        return _local_progress.setdefault(key, LocalProgress())
 
 
 def lock_key(settings: Settings, purpose: str) -> int:

@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
@@ -102,15 +102,24 @@ class ProjectorService:
             conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
             self.state = "active"
             self.active.set()
+            # Commands served by this process wait on the projector's progress, not the database.
+            progress = postgres.local_progress(self.settings)
+            progress.leading = True
             log.info("projector: active in schema %s", self.settings.pg_schema)
-            due = 0.0
-            while not self._stopping.is_set():
-                if time.monotonic() >= due:
-                    runtime.projector.catch_up()
-                    # A dead peer does not always end notifies(); a round trip does notice.
-                    conn.execute("SELECT 1")
-                    due = time.monotonic() + self.poll
-                # Short waits keep stop() prompt; a NOTIFY makes the next catch-up due now.
-                for _ in conn.notifies(timeout=WAKE, stop_after=1):
-                    due = 0.0
+            try:
+                self._follow(runtime, conn)
+            finally:
+                progress.leading = False
             self.active.clear()
+
+    def _follow(self, runtime: Runtime, conn: Any) -> None:
+        due = 0.0
+        while not self._stopping.is_set():
+            if time.monotonic() >= due:
+                runtime.projector.catch_up()
+                # A dead peer does not always end notifies(); a round trip does notice.
+                conn.execute("SELECT 1")
+                due = time.monotonic() + self.poll
+            # Short waits keep stop() prompt; a NOTIFY makes the next catch-up due now.
+            for _ in conn.notifies(timeout=WAKE, stop_after=1):
+                due = 0.0

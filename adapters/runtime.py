@@ -197,6 +197,7 @@ def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api
         # this process only waits for it to reach its own writes.
         runtime.inline_projector = False
         projector.fence = postgres.batch_fence(settings)
+        projector.local_progress = postgres.local_progress(settings)
     elif catch_up:  # `orgledger check` looks at the views as they are
         runtime.sync()
     return runtime

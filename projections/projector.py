@@ -13,6 +13,28 @@ from .store import Cursor, ViewStore
 BATCH_SIZE = 500
 
 
+class LocalProgress:
+    """The log position that projectors in this process have applied (and committed), so that a
+    command waiting for the views in the same process is woken the moment they reach it,
+    instead of polling the database."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self.position = 0
+        # True while a projector of this process keeps the views (it holds the projector lock).
+        self.leading = False
+
+    def advance(self, position: int) -> None:
+        with self._changed:
+            if position > self.position:
+                self.position = position
+                self._changed.notify_all()
+
+    def wait(self, position: int, timeout: float) -> bool:
+        with self._changed:
+            return self._changed.wait_for(lambda: self.position >= position, timeout)
+
+
 class Projector:
     """Applies logged events to projections; each batch and its position commit together."""
 
@@ -36,6 +58,8 @@ class Projector:
         self.observers: list[Callable[[Projection, int], None]] = []
         # Run first in every batch transaction; PostgreSQL uses it to serialise projectors.
         self.fence: Callable[[Cursor], None] | None = None
+        # Shared with the other projectors of this process on the same views (PostgreSQL).
+        self.local_progress: LocalProgress | None = None
 
     def create_tables(self) -> None:
         with self.store.transaction() as cur:
@@ -101,6 +125,8 @@ class Projector:
         keys = self._keys()
         self.applied = max(self.applied, events[-1][0]) if keys == self._applied_to else events[-1][0]
         self._applied_to = keys
+        if self.local_progress is not None:
+            self.local_progress.advance(self.applied)
         for projection in self.projections:
             for observe in self.observers:
                 observe(projection, events[-1][0])
@@ -112,12 +138,21 @@ class Projector:
         """Block until every projection has applied `position` (a projector elsewhere runs)."""
         deadline = time.monotonic() + timeout
         delay = 0.001
-        while min(self.positions().values(), default=0) < position:
+        local = self.local_progress
+        while True:
+            if local is not None and local.leading:
+                # The projector runs in this process and wakes us the moment it commits our
+                # position; the database is still asked now and then, should it stop leading.
+                if local.wait(position, 0.05):
+                    return
+            if min(self.positions().values(), default=0) >= position:
+                return
             if time.monotonic() > deadline:
                 raise TimeoutError(
                     f"projections did not reach position {position} within {timeout:g}s; "
                     "is a projector running (`orgledger projections run`, or `serve` without "
                     "--no-projector)?"
                 )
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
+            if local is None or not local.leading:
+                time.sleep(delay)  # a projector elsewhere: poll
+                delay = min(delay * 2, 0.05)

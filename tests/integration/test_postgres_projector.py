@@ -111,3 +111,24 @@ def test_check_names_the_schema_and_sees_the_projector_keep_up(pg_settings: Sett
     assert f"ok   store: PostgreSQL schema {pg_settings.pg_schema} in 127.0.0.1:5432/test" in result.output
     assert "ok   projection organizations: at the log head" in result.output
     assert result.exit_code == 0, result.output
+
+
+def test_commands_in_the_projectors_process_are_woken_by_it(bare: Settings) -> None:
+    runtime = build_runtime(bare)
+    progress = postgres.local_progress(bare)
+    assert runtime.projector.local_progress is progress and not progress.leading
+    service = ProjectorService(bare).start()
+    try:
+        assert service.active.wait(20)
+        assert progress.leading
+        position = create(runtime, "o1")
+        # The projector's commit advances the shared progress the waiter is woken by.
+        assert progress.wait(position, 10)
+        runtime.projector.wait_for(position)
+        with runtime.read() as cur:
+            assert runtime.organizations.org(cur, "o1") is not None
+    finally:
+        service.stop()
+        runtime.close()
+    # A stopped projector leads no more: waiters go back to asking the database.
+    assert not progress.leading
