@@ -7,7 +7,7 @@ transaction, each in its own savepoint, so that a conflict or a failed append co
 that append only and is raised to its caller only. The appends in a batch are written in the
 order they arrived, and each one's condition is checked after the earlier ones' inserts, so it
 sees them exactly as it would have seen them committed. Callers that arrive while a batch is
-being written wait for it, then one of them writes the next batch.
+being written wait; when it is done, the first of them writes the next batch, with them all.
 """
 
 from __future__ import annotations
