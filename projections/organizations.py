@@ -15,6 +15,8 @@ from orgledger.domain.user import User
 from .base import Projection, iso
 from .store import Cursor, from_json, to_json
 
+MEMBERS_CHUNK = 500
+
 BUDGET_FIELDS = (
     "soft_budget", "max_budget", "max_parallel_requests", "tpm_limit", "rpm_limit",
     "model_max_budget", "budget_duration",
@@ -176,26 +178,43 @@ class OrganizationsView(Projection):
             where.append("o.organization_id=?")
             params.append(org_id)
         if org_alias is not None:
-            # Folded in Python when stored: SQLite's LOWER and LIKE fold ASCII letters only.
-            where.append("o.alias_folded LIKE ? ESCAPE '\\'")
-            params.append("%" + _escape_like(org_alias.casefold()) + "%")
+            # A substring of the alias folded in Python when stored (SQLite's LOWER and LIKE fold
+            # ASCII letters only); the same test as LIKE '%...%' without escaping.
+            where.append(f"{'strpos' if cur.postgres else 'instr'}(o.alias_folded, ?) > 0")
+            params.append(org_alias.casefold())
         clause = f"WHERE {' AND '.join(where)}" if where else ""
+        # Filtered: the matches sorted (`+` keeps SQLite from walking every row in seq order
+        # through the index to test each); unfiltered: every row in index order, no sort.
+        order = "+o.seq" if where else "o.seq"
         orgs = cur.execute(
             f"SELECT o.*, {', '.join('b.' + f for f in BUDGET_FIELDS)} FROM {self.t['orgs']} o"
-            f" JOIN {self.t['budgets']} b ON b.budget_id = o.budget_id {clause} ORDER BY o.seq",
+            f" JOIN {self.t['budgets']} b ON b.budget_id = o.budget_id {clause} ORDER BY {order}",
             params,
         ).all()
         members: dict[str, list[dict[str, Any]]] = {}
-        if orgs:
-            # The same filter picks the members, so a filtered list never reads every membership.
-            rows = cur.execute(
-                f"SELECT m.* FROM {self.t['memberships']} m JOIN {self.t['orgs']} o"
-                f" ON o.organization_id = m.organization_id {clause} ORDER BY m.seq",
-                params,
-            ).all()
-            for row in rows:
-                members.setdefault(row["organization_id"], []).append(_membership_shape(row))
+        for row in self._members(cur, [o["organization_id"] for o in orgs] if where else None):
+            members.setdefault(row["organization_id"], []).append(_membership_shape(row))
         return [_org_shape(o, members.get(o["organization_id"], [])) for o in orgs]
+
+    def _members(self, cur: Cursor, organization_ids: list[str] | None) -> list[dict[str, Any]]:
+        """Memberships of these organizations (None: of every organization), each
+        organization's in join order."""
+        if organization_ids is None:
+            return cur.execute(
+                f"SELECT m.* FROM {self.t['memberships']} m JOIN {self.t['orgs']} o"
+                " ON o.organization_id = m.organization_id ORDER BY m.seq"
+            ).all()
+        rows = []
+        # Looked up by organization through the (organization_id, seq) index, in chunks that
+        # stay below the databases' limits on statement parameters.
+        for start in range(0, len(organization_ids), MEMBERS_CHUNK):
+            chunk = organization_ids[start:start + MEMBERS_CHUNK]
+            rows += cur.execute(
+                f"SELECT * FROM {self.t['memberships']} WHERE organization_id IN"
+                f" ({', '.join('?' * len(chunk))}) ORDER BY organization_id, seq",
+                chunk,
+            ).all()
+        return rows
 
     def raw_orgs(self, cur: Cursor, ids: list[str]) -> list[dict[str, Any]]:
         """The deprecated POST /organization/info shape: database rows with the budget row."""
@@ -359,6 +378,3 @@ def _user_shape(row: dict[str, Any]) -> dict[str, Any]:
         "object_permission": None,
     }
 
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
