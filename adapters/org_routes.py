@@ -189,11 +189,12 @@ def member_delete(call: Call, body: rq.OrganizationMemberDeleteRequest) -> dict[
 
 
 ROUTES = [
+    # The reads first: they are the most frequent requests (see http.py).
+    route("GET", "/organization/info", info_org, name="info_get", query=rq.InfoQuery, quick=True),
+    route("GET", "/organization/list", list_orgs, query=rq.ListQuery),
     route("POST", "/organization/new", new_org, body=rq.NewOrganizationRequest),
     route("PATCH", "/organization/update", update_org, body=rq.LiteLLM_OrganizationTableUpdate),
     route("DELETE", "/organization/delete", delete_orgs, body=rq.DeleteOrganizationRequest),
-    route("GET", "/organization/list", list_orgs, query=rq.ListQuery),
-    route("GET", "/organization/info", info_org, name="info_get", query=rq.InfoQuery, quick=True),
     route("POST", "/organization/info", deprecated_info, name="info_post", body=rq.OrganizationRequest),
     route("POST", "/organization/member_add", member_add, body=rq.OrganizationMemberAddRequest),
     route("PATCH", "/organization/member_update", member_update, body=rq.OrganizationMemberUpdateRequest),

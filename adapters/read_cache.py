@@ -102,11 +102,12 @@ class SQLiteDataVersion:
     def __init__(self, db_name: str) -> None:
         self._connection = sqlite3.connect(db_name, uri=True, check_same_thread=False,
                                            isolation_level=None)
+        self._cursor = self._connection.cursor()  # one cursor, not one per question
         self._lock = threading.Lock()
 
     def __call__(self) -> int:
         with self._lock:
-            return self._connection.execute("PRAGMA data_version").fetchone()[0]  # type: ignore[no-any-return]
+            return self._cursor.execute("PRAGMA data_version").fetchone()[0]  # type: ignore[no-any-return]
 
     def close(self) -> None:
         self._connection.close()
