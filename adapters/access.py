@@ -26,12 +26,12 @@ class VirtualKeys:
         self.runtime = runtime
 
     def __call__(self, key: str, token: str) -> Caller | None:
-        runtime = self.runtime
-        with runtime.read() as cur:
-            row = runtime.keys.key(cur, token)
-            if row is None or row["revoked"]:
-                return None
-            users = runtime.organizations.users(cur, [row["user_id"]]) if row["user_id"] else []
+        # Cached until the views change, so a revocation counts from its commit on; expiry is
+        # a matter of time, so it is checked on every request.
+        found = self.runtime.reads.fetch(("key", token), lambda: self._read(token))
+        if found is None:
+            return None
+        row, users = found
         now = datetime.now(timezone.utc)
         if row["expires"] is not None and _parse(row["expires"]) <= now:
             raise ProxyError(
@@ -50,22 +50,38 @@ class VirtualKeys:
             known_user=bool(users),
         )
 
+    def _read(self, token: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        runtime = self.runtime
+        with runtime.read() as cur:
+            row = runtime.keys.key(cur, token)
+            if row is None or row["revoked"]:
+                return None
+            users = runtime.organizations.users(cur, [row["user_id"]]) if row["user_id"] else []
+        return row, users
+
 
 def authorize(runtime: Runtime, route: str, caller: Caller, body: dict[str, Any],
               query: dict[str, str]) -> None:
     """Raise NotAuthorizedError unless the caller may call `route` on what the request names."""
     if caller.is_proxy_admin:
         return
-    with runtime.read() as cur:
-        memberships = runtime.organizations.roles_of(cur, caller.user_id) if caller.user_id else {}
-        owners: tuple[str | None, ...] = ()
-        if route == "/key/delete":
+    memberships = runtime.reads.fetch(("roles", caller.user_id), lambda: _roles_of(runtime, caller.user_id))
+    owners: tuple[str | None, ...] = ()
+    if route == "/key/delete":
+        with runtime.read() as cur:
             rows = [runtime.keys.key(cur, token_from_key_or_token(k))
                     for k in _strings(body.get("keys"))]
-            owners = tuple(r["user_id"] for r in rows if r is not None)
+        owners = tuple(r["user_id"] for r in rows if r is not None)
     who = Principal(user_id=caller.user_id, role=caller.role, known_user=caller.known_user,
                     memberships=memberships)
     permissions.authorize(route, who, target(route, body, query, owners))
+
+
+def _roles_of(runtime: Runtime, user_id: str | None) -> dict[str, str]:
+    if not user_id:
+        return {}
+    with runtime.read() as cur:
+        return runtime.organizations.roles_of(cur, user_id)
 
 
 def target(route: str, body: dict[str, Any], query: dict[str, str],

@@ -43,8 +43,17 @@ class RequestValidationError(Exception):
         self.errors = errors
 
 
+def encode(content: Any) -> bytes:
+    return msgspec.json.encode(content)
+
+
 def json_response(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(msgspec.json.encode(content), status, headers, media_type="application/json")
+    return Response(encode(content), status, headers, media_type="application/json")
+
+
+def encoded_response(body: bytes) -> Response:
+    """A 200 answer whose JSON body is already encoded (a cached read)."""
+    return Response(body, media_type="application/json")
 
 
 def validation_errors(error: ValidationError, location: str) -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
 from orgledger.application.commands import (
     AddMembers,
     CreateOrg,
@@ -17,9 +16,11 @@ from orgledger.application.commands import (
 from orgledger.domain.errors import DomainError
 from orgledger.domain.values import BudgetLimits
 
+from starlette.responses import Response
+
 from . import requests as rq
 from .endpoint import Call, route
-from .errors import DetailError, ProxyError, RequestValidationError, validation_errors
+from .errors import DetailError, ProxyError, RequestValidationError, encode, encoded_response, validation_errors
 
 NEW_ORG_KEYS = (
     "organization_id", "organization_alias", "budget_id", "spend", "metadata", "models", "created_by",
@@ -83,21 +84,33 @@ def delete_orgs(call: Call, body: rq.DeleteOrganizationRequest) -> list[dict[str
     return [{**_without_permission(before[i]), "members": [], "teams": []} for i in done.organization_ids]
 
 
-def list_orgs(call: Call, query: rq.ListQuery) -> list[dict[str, Any]]:
+def list_orgs(call: Call, query: rq.ListQuery) -> Response:
     runtime = call.runtime
+    # Who may see what is part of the key: a non-admin sees only the organizations they belong to.
     member = None if call.caller.is_proxy_admin else (call.caller.user_id or "")
-    with runtime.read() as cur:
-        orgs = runtime.organizations.orgs(cur, member=member, org_id=query.org_id, org_alias=query.org_alias)
-    return [_without_permission(o) for o in orgs]
+
+    def read() -> bytes:
+        with runtime.read() as cur:
+            orgs = runtime.organizations.orgs(cur, member=member, org_id=query.org_id,
+                                              org_alias=query.org_alias)
+        return encode([_without_permission(o) for o in orgs])
+
+    return encoded_response(runtime.reads.fetch(("list", member, query.org_id, query.org_alias), read))
 
 
-def info_org(call: Call, query: rq.InfoQuery) -> dict[str, Any]:
+def info_org(call: Call, query: rq.InfoQuery) -> Response:
+    # The answer is the same for every caller allowed to ask (access.authorize decided that).
     runtime = call.runtime
-    with runtime.read() as cur:
-        org = runtime.organizations.org(cur, query.organization_id)
-    if org is None:
+
+    def read() -> bytes | None:
+        with runtime.read() as cur:
+            org = runtime.organizations.org(cur, query.organization_id)
+        return None if org is None else encode(org)
+
+    body = runtime.reads.fetch(("info", query.organization_id), read)
+    if body is None:
         raise DetailError(404, "Organization not found")
-    return org
+    return encoded_response(body)
 
 
 def deprecated_info(call: Call, body: rq.OrganizationRequest) -> list[dict[str, Any]]:
@@ -176,11 +189,12 @@ def member_delete(call: Call, body: rq.OrganizationMemberDeleteRequest) -> dict[
 
 
 ROUTES = [
+    # The reads first: they are the most frequent requests (see http.py).
+    route("GET", "/organization/info", info_org, name="info_get", query=rq.InfoQuery, quick=True),
+    route("GET", "/organization/list", list_orgs, query=rq.ListQuery),
     route("POST", "/organization/new", new_org, body=rq.NewOrganizationRequest),
     route("PATCH", "/organization/update", update_org, body=rq.LiteLLM_OrganizationTableUpdate),
     route("DELETE", "/organization/delete", delete_orgs, body=rq.DeleteOrganizationRequest),
-    route("GET", "/organization/list", list_orgs, query=rq.ListQuery),
-    route("GET", "/organization/info", info_org, name="info_get", query=rq.InfoQuery, quick=True),
     route("POST", "/organization/info", deprecated_info, name="info_post", body=rq.OrganizationRequest),
     route("POST", "/organization/member_add", member_add, body=rq.OrganizationMemberAddRequest),
     route("PATCH", "/organization/member_update", member_update, body=rq.OrganizationMemberUpdateRequest),

@@ -26,6 +26,7 @@ from orgledger.projections.store import ViewStore
 
 from . import access, postgres
 from .auth import Authenticator, Caller
+from .read_cache import ReadCache, views_version
 from .settings import ConfigurationError, Settings
 
 
@@ -38,6 +39,8 @@ class Runtime:
     organizations: OrganizationsView
     authenticator: Authenticator
     keys: KeysView
+    # Answers of the read endpoints and callers of keys, valid until the views change.
+    reads: ReadCache
     # True when this process keeps the views itself; False when a projector elsewhere does.
     inline_projector: bool = True
     # True when the views are a local SQLite file, which bounded reads may query on the event loop.
@@ -77,6 +80,7 @@ class Runtime:
         access.authorize(self, route, caller, body, query)
 
     def close(self) -> None:
+        self.reads.close()
         self.ledger.close()
         self.store.close()
 
@@ -188,7 +192,8 @@ def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api
         projector = Projector(ledger, store, [organizations, keys, *(cls() for cls in EXTRA_PROJECTIONS)])
         projector.create_tables()
     runtime = Runtime(settings, ledger, store, projector, organizations,
-                      Authenticator(settings.master_key or ""), keys)
+                      Authenticator(settings.master_key or ""), keys,
+                      ReadCache(views_version(store, projector.projections)))
     runtime.authenticator.resolve_virtual_key = access.VirtualKeys(runtime)
     ledger.directory = ViewDirectory(runtime)
     runtime.local_views = settings.backend == "sqlite"

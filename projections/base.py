@@ -71,6 +71,10 @@ class Projection:
             cur.execute(f"DROP TABLE IF EXISTS {table}")
         cur.execute("DELETE FROM projection_positions WHERE name=?", (self.position_key,))
 
+    def switched_over(self, cur: Cursor, new: Projection) -> None:
+        """After a rebuild renamed `new`'s tables into this one's place: move anything else
+        `new` keeps beside its tables (before create_tables runs for the live names)."""
+
     def position(self, cur: Cursor, *, lock: bool = False) -> int:
         """`lock` (inside a write): hold the row until commit, so that a writer and a rebuild's
         switch-over never both act on the same position (PostgreSQL; SQLite writers are serial)."""

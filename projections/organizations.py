@@ -15,6 +15,8 @@ from orgledger.domain.user import User
 from .base import Projection, iso
 from .store import Cursor, from_json, to_json
 
+MEMBERS_CHUNK = 500
+
 BUDGET_FIELDS = (
     "soft_budget", "max_budget", "max_parallel_requests", "tpm_limit", "rpm_limit",
     "model_max_budget", "budget_duration",
@@ -50,6 +52,54 @@ class OrganizationsView(Projection):
             " metadata TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS {users}_email ON {users} (user_email)",
         ]
+
+    # The alias filter's index (SQLite only; PostgreSQL scans). A substring search cannot use a
+    # B-tree, so FTS5's trigram tokenizer indexes the folded aliases, keyed by the row's seq.
+    # Triggers keep it in step with whatever writes the orgs table, so no event handler knows it.
+    ALIAS_INDEX_DDL = (
+        "CREATE VIRTUAL TABLE {alias} USING fts5(alias_folded,"
+        " tokenize='trigram case_sensitive 1', detail=none)",
+        "INSERT INTO {alias} (rowid, alias_folded) SELECT seq, alias_folded FROM {orgs}",
+    )
+    ALIAS_TRIGGERS = (
+        "CREATE TRIGGER IF NOT EXISTS {alias}_insert AFTER INSERT ON {orgs} BEGIN"
+        " INSERT INTO {alias} (rowid, alias_folded) VALUES (new.seq, new.alias_folded); END",
+        "CREATE TRIGGER IF NOT EXISTS {alias}_delete AFTER DELETE ON {orgs} BEGIN"
+        " DELETE FROM {alias} WHERE rowid = old.seq; END",
+        "CREATE TRIGGER IF NOT EXISTS {alias}_update AFTER UPDATE OF alias_folded, seq ON {orgs} BEGIN"
+        " DELETE FROM {alias} WHERE rowid = old.seq;"
+        " INSERT INTO {alias} (rowid, alias_folded) VALUES (new.seq, new.alias_folded); END",
+    )
+
+    @property
+    def alias_index(self) -> str:
+        return f"{self.t['orgs']}_alias"
+
+    def create_tables(self, cur: Cursor, *, bulk_load: bool = False) -> None:
+        super().create_tables(cur, bulk_load=bulk_load)
+        if cur.postgres:
+            return
+        names = {"alias": self.alias_index, "orgs": self.t["orgs"]}
+        exists = cur.execute("SELECT 1 FROM sqlite_master WHERE name=?", (self.alias_index,)).one()
+        if not exists:  # new, or views written before the index: filled from the rows there
+            for statement in self.ALIAS_INDEX_DDL:
+                cur.execute(statement.format(**names))
+        for statement in self.ALIAS_TRIGGERS:
+            cur.execute(statement.format(**names))
+
+    def drop_tables(self, cur: Cursor) -> None:
+        super().drop_tables(cur)  # the orgs table's triggers go with it
+        cur.execute(f"DROP TABLE IF EXISTS {self.alias_index}")
+
+    def switched_over(self, cur: Cursor, new: Projection) -> None:
+        if cur.postgres:
+            return
+        # The renamed orgs table brought the new set's triggers: create_tables adds the live ones.
+        assert isinstance(new, OrganizationsView)
+        for trigger in ("insert", "delete", "update"):
+            cur.execute(f"DROP TRIGGER IF EXISTS {new.alias_index}_{trigger}")
+        cur.execute(f"DROP TABLE IF EXISTS {self.alias_index}")
+        cur.execute(f"ALTER TABLE {new.alias_index} RENAME TO {self.alias_index}")
 
     # Events.
 
@@ -176,26 +226,48 @@ class OrganizationsView(Projection):
             where.append("o.organization_id=?")
             params.append(org_id)
         if org_alias is not None:
-            # Folded in Python when stored: SQLite's LOWER and LIKE fold ASCII letters only.
-            where.append("o.alias_folded LIKE ? ESCAPE '\\'")
-            params.append("%" + _escape_like(org_alias.casefold()) + "%")
+            # A substring of the alias folded in Python when stored (SQLite's LOWER and LIKE fold
+            # ASCII letters only).
+            folded = org_alias.casefold()
+            if not cur.postgres and _trigram_searchable(folded):
+                where.append(f"o.seq IN (SELECT rowid FROM {self.alias_index} WHERE alias_folded GLOB ?)")
+                params.append(f"*{folded}*")
+            else:
+                where.append(f"{'strpos' if cur.postgres else 'instr'}(o.alias_folded, ?) > 0")
+                params.append(folded)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
+        # Filtered: the matches sorted (`+` keeps SQLite from walking every row in seq order
+        # through the index to test each); unfiltered: every row in index order, no sort.
+        order = "+o.seq" if where else "o.seq"
         orgs = cur.execute(
             f"SELECT o.*, {', '.join('b.' + f for f in BUDGET_FIELDS)} FROM {self.t['orgs']} o"
-            f" JOIN {self.t['budgets']} b ON b.budget_id = o.budget_id {clause} ORDER BY o.seq",
+            f" JOIN {self.t['budgets']} b ON b.budget_id = o.budget_id {clause} ORDER BY {order}",
             params,
         ).all()
         members: dict[str, list[dict[str, Any]]] = {}
-        if orgs:
-            # The same filter picks the members, so a filtered list never reads every membership.
-            rows = cur.execute(
-                f"SELECT m.* FROM {self.t['memberships']} m JOIN {self.t['orgs']} o"
-                f" ON o.organization_id = m.organization_id {clause} ORDER BY m.seq",
-                params,
-            ).all()
-            for row in rows:
-                members.setdefault(row["organization_id"], []).append(_membership_shape(row))
+        for row in self._members(cur, [o["organization_id"] for o in orgs] if where else None):
+            members.setdefault(row["organization_id"], []).append(_membership_shape(row))
         return [_org_shape(o, members.get(o["organization_id"], [])) for o in orgs]
+
+    def _members(self, cur: Cursor, organization_ids: list[str] | None) -> list[dict[str, Any]]:
+        """Memberships of these organizations (None: of every organization), each
+        organization's in join order."""
+        if organization_ids is None:
+            return cur.execute(
+                f"SELECT m.* FROM {self.t['memberships']} m JOIN {self.t['orgs']} o"
+                " ON o.organization_id = m.organization_id ORDER BY m.seq"
+            ).all()
+        rows = []
+        # Looked up by organization through the (organization_id, seq) index, in chunks that
+        # stay below the databases' limits on statement parameters.
+        for start in range(0, len(organization_ids), MEMBERS_CHUNK):
+            chunk = organization_ids[start:start + MEMBERS_CHUNK]
+            rows += cur.execute(
+                f"SELECT * FROM {self.t['memberships']} WHERE organization_id IN"
+                f" ({', '.join('?' * len(chunk))}) ORDER BY organization_id, seq",
+                chunk,
+            ).all()
+        return rows
 
     def raw_orgs(self, cur: Cursor, ids: list[str]) -> list[dict[str, Any]]:
         """The deprecated POST /organization/info shape: database rows with the budget row."""
@@ -360,5 +432,8 @@ def _user_shape(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def _trigram_searchable(text: str) -> bool:
+    """Whether the trigram index answers a search for `text` exactly. Under three characters it
+    cannot narrow the search, and SQLite 3.40 misses matches of a shorter text of three bytes or
+    more (one emoji); GLOB's wildcards are left to the plain scan rather than escaped."""
+    return len(text) >= 3 and not any(c in text for c in "*?[]")

@@ -121,6 +121,7 @@ def switch_over_all(app: Any, cur: Cursor, lives: Sequence[Projection], news: Se
             cur.execute(f"DROP TABLE IF EXISTS {table}")
         for key, table in new.t.items():
             cur.execute(f"ALTER TABLE {table} RENAME TO {live.t[key]}")
+        live.switched_over(cur, new)
         _rename_indexes(cur, live)
         cur.execute("DELETE FROM projection_positions WHERE name=?", (new.position_key,))
         live.set_position(cur, position)

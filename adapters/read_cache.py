@@ -1,0 +1,134 @@
+"""Answers read from the views, kept until the views change.
+
+Reading an organization again costs most of a cheap request (a view transaction, two queries,
+rows to dicts, JSON), while asking whether the views changed costs one cheap question:
+
+- SQLite: `PRAGMA data_version` on a connection of its own, which never writes. Its value
+  changes whenever any other connection commits to the file: this process's catch-ups, a
+  `projections rebuild` switching tables, a projector in another process.
+- PostgreSQL: every projection's position, and the identity of its live tables (a rebuild's
+  switch-over replaces them), read in one statement.
+
+When the answer differs from the one the entries were read under, they are all dropped.
+Read-your-writes holds: a command answers only once its events are in the views
+(Runtime.settle), so that commit has changed the version before the client can read again.
+The entries are bounded by an approximate size in bytes (least recently used go first).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypeVar
+
+from cachetools import LRUCache
+
+from orgledger.projections.base import Projection
+from orgledger.projections.store import ViewStore
+
+T = TypeVar("T")
+
+MAX_BYTES = 32 * 1024 * 1024
+# A larger answer (a long organization list) is read each time rather than evict everything.
+MAX_ENTRY_BYTES = 2 * 1024 * 1024
+# What an entry that is not a response body (a caller, a role map) is taken to weigh.
+OBJECT_BYTES = 1024
+
+Version = Callable[[], Hashable]
+
+
+def _weight(value: Any) -> int:
+    return len(value) if isinstance(value, bytes) else OBJECT_BYTES
+
+
+class ReadCache:
+    """Values computed from the views, valid while the views' version stays the same."""
+
+    def __init__(self, version: Version, max_bytes: int = MAX_BYTES,
+                 max_entry_bytes: int = MAX_ENTRY_BYTES) -> None:
+        self._version_now = version
+        self._version: Hashable = object()  # equal to no version: the first fetch clears
+        self._entries: LRUCache[Hashable, Any] = LRUCache(maxsize=max_bytes, getsizeof=_weight)
+        self._max_entry_bytes = max_entry_bytes
+        self._lock = threading.Lock()  # info reads on the event loop, the others in threads
+        self.hits = self.misses = 0
+
+    def fetch(self, key: Hashable, read: Callable[[], T]) -> T:
+        """The value cached under `key` for the views as they are now, else `read()`."""
+        version = self._version_now()
+        with self._lock:
+            if version != self._version:
+                self._entries.clear()
+                self._version = version
+            value = self._entries.get(key, _MISSING)
+            if value is not _MISSING:
+                self.hits += 1
+                return value  # type: ignore[no-any-return]
+            self.misses += 1
+        # Read after taking the version, so the value is at least as new as that version.
+        value = read()
+        with self._lock:
+            # Not if another request has seen the views change meanwhile: the value may be older.
+            if version == self._version and _weight(value) <= self._max_entry_bytes:
+                self._entries[key] = value
+        return value
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def close(self) -> None:
+        with self._lock:
+            self._entries.clear()
+        close = getattr(self._version_now, "close", None)
+        if close:
+            close()
+
+
+_MISSING = object()
+
+
+def views_version(store: ViewStore, projections: Sequence[Projection]) -> Version:
+    """The cheapest question that tells whether any of these views changed."""
+    if store.postgres:
+        return PostgresViewsVersion(store, projections)
+    return SQLiteDataVersion(store.datastore.pool.db_name)
+
+
+class SQLiteDataVersion:
+    """`PRAGMA data_version` of a SQLite database, asked on a connection that never writes
+    (the value ignores the asking connection's own commits)."""
+
+    def __init__(self, db_name: str) -> None:
+        self._connection = sqlite3.connect(db_name, uri=True, check_same_thread=False,
+                                           isolation_level=None)
+        self._cursor = self._connection.cursor()  # one cursor, not one per question
+        self._lock = threading.Lock()
+
+    def __call__(self) -> int:
+        with self._lock:
+            return self._cursor.execute("PRAGMA data_version").fetchone()[0]  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+class PostgresViewsVersion:
+    """The projections' positions and their live tables' identities, in one read."""
+
+    def __init__(self, store: ViewStore, projections: Sequence[Projection]) -> None:
+        self._store = store
+        tables = [t for p in projections for t in p.t.values()]
+        self._statement = (
+            "SELECT (SELECT string_agg(name || '=' || position, ',' ORDER BY name)"
+            " FROM projection_positions) AS positions, "
+            + ", ".join(f"to_regclass('{t}')::oid AS t{i}" for i, t in enumerate(tables))
+        )
+
+    def __call__(self) -> Hashable:
+        with self._store.transaction(commit=False) as cur:
+            row = cur.execute(self._statement).one()
+        return tuple(row.values()) if row else None
+
+    def close(self) -> None:
+        pass
