@@ -67,6 +67,7 @@ class Projection:
         return index is not None and index.group(1) not in self.handler_indexes
 
     def drop_tables(self, cur: Cursor) -> None:
+        cur.execute(POSITIONS_DDL)  # a rebuild may be the first to open the views
         for table in self.t.values():
             cur.execute(f"DROP TABLE IF EXISTS {table}")
         cur.execute("DELETE FROM projection_positions WHERE name=?", (self.position_key,))
