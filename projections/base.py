@@ -15,8 +15,17 @@ from .store import Cursor
 def iso(ts: datetime) -> str:
     """LiteLLM's timestamp format: ISO-8601 UTC with microseconds and a Z."""
     # Same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ") at a tenth of the cost: a rebuild
-    # formats a timestamp for every event.
-    return ts.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    # formats a timestamp for every event, and for every view (hence the last one is kept).
+    global _last_iso
+    last = _last_iso
+    if last[0] == ts and last[0].tzinfo is ts.tzinfo:  # type: ignore[union-attr]
+        return last[1]
+    text = ts.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    _last_iso = (ts, text)
+    return text
+
+
+_last_iso: tuple[datetime | None, str] = (None, "")
 
 
 _INDEX_NAME = re.compile(r"CREATE (?:UNIQUE )?INDEX (?:IF NOT EXISTS )?(\S+)", re.IGNORECASE)
@@ -42,6 +51,17 @@ class Projection:
     def __init__(self, prefix: str = "") -> None:
         self.prefix = prefix
         self.t = {name: f"{prefix}{name}" for name in self.table_names}
+        # Whether this object alone writes its tables, which it created empty (a rebuild's new
+        # tables): then what it wrote in earlier batches is still what they hold.
+        self.sole_writer = False
+
+    def own_tables(self) -> None:
+        """The tables were just created empty and nothing else writes them."""
+        self.sole_writer = True
+
+    def begin_batch(self) -> None:
+        """Called before each batch transaction's events. A view that remembers what it wrote
+        must forget it here unless it is the sole writer: another process may have written since."""
 
     @property
     def position_key(self) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .base import Projection
+from .batch import BatchCursor
 from .projector import Projector
 from .store import Cursor, ViewStore
 
@@ -84,6 +85,7 @@ def prepare_all(app: Any, store: ViewStore, projections: Sequence[type[Projectio
         for new in news:
             new.drop_tables(cur)  # what an interrupted rebuild left behind
             new.create_tables(cur, bulk_load=True)
+            new.own_tables()
     events = Projector(app, store, news, batch_size).catch_up(progress)
     # Before the switch-over, so that its write transaction stays short.
     with store.transaction() as cur:
@@ -100,6 +102,7 @@ def switch_over_all(app: Any, cur: Cursor, lives: Sequence[Projection], news: Se
                     batch_size: int) -> int:
     """Inside one write transaction: catch the new tables up to the head, put them in the live
     tables' place and move the live positions to theirs. Returns the events read here."""
+    cur = BatchCursor(cur)
     for live in lives:
         live.position(cur, lock=True)  # a projector elsewhere waits until the switch commits
     positions = [new.position(cur) for new in news]
@@ -108,6 +111,8 @@ def switch_over_all(app: Any, cur: Cursor, lives: Sequence[Projection], news: Se
     while notifications := app.recorder.select_notifications(
         start=start, limit=batch_size, inclusive_of_start=False
     ):
+        for new in news:
+            new.begin_batch()
         for n in notifications:
             event = app.mapper.to_domain_event(n)
             for k, new in enumerate(news):
@@ -116,6 +121,7 @@ def switch_over_all(app: Any, cur: Cursor, lives: Sequence[Projection], news: Se
                     positions[k] = n.id
         start = notifications[-1].id
         read += len(notifications)
+    cur.flush()
     for live, new, position in zip(lives, news, positions):
         for table in live.t.values():
             cur.execute(f"DROP TABLE IF EXISTS {table}")
