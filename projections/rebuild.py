@@ -8,8 +8,10 @@ same table names."""
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +21,8 @@ from .projector import Projector
 from .store import Cursor, ViewStore
 
 PREFIX = "rebuild_"
-BATCH_SIZE = 1000
+# Fewer, larger transactions: each commit waits for the disk.
+BATCH_SIZE = 5000
 
 
 @dataclass(frozen=True)
@@ -86,12 +89,27 @@ def prepare_all(app: Any, store: ViewStore, projections: Sequence[type[Projectio
             new.drop_tables(cur)  # what an interrupted rebuild left behind
             new.create_tables(cur, bulk_load=True)
             new.own_tables()
-    events = Projector(app, store, news, batch_size).catch_up(progress)
+    with _without_cycle_collection():
+        events = Projector(app, store, news, batch_size).catch_up(progress)
     # Before the switch-over, so that its write transaction stays short.
     with store.transaction() as cur:
         for new in news:
             new.create_later_indexes(cur)
     return news, events
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """A rebuild allocates objects by the million and keeps many (what the views remember), so
+    the cycle collector would walk them again and again: a fifth of the load's time. Events and
+    rows hold no reference cycles, so reference counting frees them all the same."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def switch_over(app: Any, cur: Cursor, live: Projection, new: Projection, batch_size: int) -> int:
