@@ -91,10 +91,13 @@ def prepare_all(app: Any, store: ViewStore, projections: Sequence[type[Projectio
             new.own_tables()
     with _without_cycle_collection():
         events = Projector(app, store, news, batch_size).catch_up(progress)
-    # Before the switch-over, so that its write transaction stays short.
-    with store.transaction() as cur:
-        for new in news:
-            new.create_later_indexes(cur)
+    # Before the switch-over, so that its write transaction stays short. SQLite cannot rename
+    # an index, so its switch-over builds every index again under the live name: building these
+    # here as well would only build them twice.
+    if store.postgres:
+        with store.transaction() as cur:
+            for new in news:
+                new.create_later_indexes(cur)
     return news, events
 
 
