@@ -46,7 +46,7 @@ class AuditView(Projection):
 
     def ddl(self) -> list[str]:
         return [
-            "CREATE TABLE IF NOT EXISTS {audit_log} (seq BIGINT PRIMARY KEY, id TEXT NOT NULL,"
+            "CREATE TABLE IF NOT EXISTS {audit_log} (seq {int_key} PRIMARY KEY, id TEXT NOT NULL,"
             " updated_at TEXT NOT NULL, changed_by TEXT, changed_by_api_key TEXT, action TEXT NOT NULL,"
             " table_name TEXT NOT NULL, object_id TEXT NOT NULL, before_value TEXT, updated_values TEXT,"
             " request_id TEXT, event_type TEXT NOT NULL)",
@@ -56,11 +56,11 @@ class AuditView(Projection):
             "CREATE INDEX IF NOT EXISTS {audit_log}_updated_at ON {audit_log} (updated_at)",
             # Which organization's admins may read an entry; an entry can belong to several.
             "CREATE TABLE IF NOT EXISTS {audit_scopes} (organization_id TEXT NOT NULL,"
-            " seq BIGINT NOT NULL, PRIMARY KEY (organization_id, seq))",
+            " seq BIGINT NOT NULL, PRIMARY KEY (organization_id, seq)){without_rowid}",
             "CREATE TABLE IF NOT EXISTS {audit_objects} (table_name TEXT NOT NULL,"
             " object_id TEXT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (table_name, object_id))",
             "CREATE TABLE IF NOT EXISTS {audit_budget_orgs} (budget_id TEXT NOT NULL,"
-            " organization_id TEXT NOT NULL, PRIMARY KEY (budget_id, organization_id))",
+            " organization_id TEXT NOT NULL, PRIMARY KEY (budget_id, organization_id)){without_rowid}",
         ]
 
     # Events: every event is one entry, so this replaces the per-class dispatch.

@@ -75,12 +75,20 @@ class Projection:
         cur.execute(POSITIONS_DDL)
         for statement in self.ddl():
             if not (bulk_load and self._later(statement)):
-                cur.execute(statement.format(**self.t))
+                cur.execute(self._format(statement, cur))
 
     def create_later_indexes(self, cur: Cursor) -> None:
         for statement in self.ddl():
             if self._later(statement):
-                cur.execute(statement.format(**self.t))
+                cur.execute(self._format(statement, cur))
+
+    def _format(self, statement: str, cur: Cursor) -> str:
+        """Table names, and the words that differ by backend: `{int_key}` is SQLite's rowid
+        (INTEGER PRIMARY KEY, no index of its own); `{without_rowid}` keeps a SQLite table's rows
+        in its primary key's B-tree, one B-tree to write instead of two."""
+        if cur.postgres:
+            return statement.format(**self.t, int_key="BIGINT", without_rowid="")
+        return statement.format(**self.t, int_key="INTEGER", without_rowid=" WITHOUT ROWID")
 
     def _later(self, statement: str) -> bool:
         index = _INDEX_NAME.match(statement)
