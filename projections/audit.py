@@ -5,14 +5,19 @@ every object it has seen in a table of its own; a rebuild recomputes it from the
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 from typing import Any
-from uuid import NAMESPACE_URL, uuid5
+from uuid import NAMESPACE_URL
 
 from .audit_entries import BUDGET, Change, describe
 from .base import Projection, iso
+from .memory import Remembered
 from .store import Cursor, from_json, to_json
+
+# How many object states and budget links a rebuild keeps in memory between batches.
+MEMORY = 100_000
 
 ENTRY_COLUMNS = (
     "id", "updated_at", "changed_by", "changed_by_api_key", "action", "table_name", "object_id",
@@ -41,7 +46,7 @@ class AuditView(Projection):
 
     def ddl(self) -> list[str]:
         return [
-            "CREATE TABLE IF NOT EXISTS {audit_log} (seq BIGINT PRIMARY KEY, id TEXT NOT NULL,"
+            "CREATE TABLE IF NOT EXISTS {audit_log} (seq {int_key} PRIMARY KEY, id TEXT NOT NULL,"
             " updated_at TEXT NOT NULL, changed_by TEXT, changed_by_api_key TEXT, action TEXT NOT NULL,"
             " table_name TEXT NOT NULL, object_id TEXT NOT NULL, before_value TEXT, updated_values TEXT,"
             " request_id TEXT, event_type TEXT NOT NULL)",
@@ -51,79 +56,119 @@ class AuditView(Projection):
             "CREATE INDEX IF NOT EXISTS {audit_log}_updated_at ON {audit_log} (updated_at)",
             # Which organization's admins may read an entry; an entry can belong to several.
             "CREATE TABLE IF NOT EXISTS {audit_scopes} (organization_id TEXT NOT NULL,"
-            " seq BIGINT NOT NULL, PRIMARY KEY (organization_id, seq))",
+            " seq BIGINT NOT NULL, PRIMARY KEY (organization_id, seq)){without_rowid}",
             "CREATE TABLE IF NOT EXISTS {audit_objects} (table_name TEXT NOT NULL,"
             " object_id TEXT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (table_name, object_id))",
             "CREATE TABLE IF NOT EXISTS {audit_budget_orgs} (budget_id TEXT NOT NULL,"
-            " organization_id TEXT NOT NULL, PRIMARY KEY (budget_id, organization_id))",
+            " organization_id TEXT NOT NULL, PRIMARY KEY (budget_id, organization_id)){without_rowid}",
         ]
 
     # Events: every event is one entry, so this replaces the per-class dispatch.
 
+    def __init__(self, prefix: str = "") -> None:
+        super().__init__(prefix)
+        t = self.t
+        self._insert_entry = (f"INSERT INTO {t['audit_log']} (seq, {', '.join(ENTRY_COLUMNS)})"
+                              " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+        self._insert_scope = f"INSERT INTO {t['audit_scopes']} VALUES (?, ?)"
+        self._save_state = (f"INSERT INTO {t['audit_objects']} VALUES (?, ?, ?)"
+                            " ON CONFLICT (table_name, object_id) DO UPDATE SET state = excluded.state")
+        # What this view wrote: each object's state as JSON (None: no row) and each budget's
+        # organizations, read back from the tables only when not remembered. A live view
+        # forgets at every batch (another process may write its tables); a rebuild's keeps up
+        # to MEMORY of each between batches.
+        self._states = Remembered[tuple[str, str], "str | None"](None)
+        self._links = Remembered[str, "tuple[str, ...]"](())
+        # The seq of every entry of a budget, for budgets whose entries all went through this
+        # sole writer: linking one to an organization then needs no look-up in the log.
+        self._budget_seqs: dict[str, list[int]] = {}
+
+    def own_tables(self) -> None:
+        super().own_tables()
+        self._states.start_complete()
+        self._links.start_complete()
+
+    def begin_batch(self) -> None:
+        if not self.sole_writer:
+            self._states.forget()
+            self._links.forget()
+            return
+        self._states.trim(MEMORY)
+        self._links.trim(MEMORY)
+        if len(self._budget_seqs) > MEMORY:
+            self._budget_seqs.clear()
+
     def apply(self, event: Any, cur: Cursor, position: int) -> None:  # type: ignore[override]
         change = describe(event)
-        before = self._state(cur, change)
-        after = self._after(before, change)
-        self._save_state(cur, change, after)
-        actor = getattr(event, "actor", None)
-        cur.execute(
-            f"INSERT INTO {self.t['audit_log']} (seq, {', '.join(ENTRY_COLUMNS)})"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (position, entry_id(event), iso(event.timestamp), getattr(actor, "user_id", None),
-             getattr(actor, "api_key_hash", None), change.action, change.table_name, change.object_id,
-             None if change.action == "created" else to_json(before), to_json(change.values),
-             getattr(actor, "request_id", None), type(event).__name__),
-        )
-        for organization_id in self._scopes(cur, change):
-            cur.execute(f"INSERT INTO {self.t['audit_scopes']} VALUES (?, ?)", (organization_id, position))
-        if change.budget_id and change.organization_id and change.table_name != BUDGET:
-            self._link_budget(cur, change.budget_id, change.organization_id)
-
-    def _state(self, cur: Cursor, change: Change) -> dict[str, Any] | None:
-        row = cur.execute(
-            f"SELECT state FROM {self.t['audit_objects']} WHERE table_name=? AND object_id=?",
-            (change.table_name, change.object_id),
-        ).one()
-        return None if row is None else from_json(row["state"])
-
-    @staticmethod
-    def _after(before: dict[str, Any] | None, change: Change) -> dict[str, Any] | None:
-        if change.action == "deleted":
-            return None
-        if change.action == "created":
-            return change.values
-        return {**(before or {}), **(change.values or {})}
-
-    def _save_state(self, cur: Cursor, change: Change, after: dict[str, Any] | None) -> None:
         key = (change.table_name, change.object_id)
+        values = to_json(change.values)
+        if change.action == "created":
+            before = None  # a created entry shows no before_value, whatever was there
+            after = values
+        else:
+            before = self._state(cur, key)
+            after = None if change.action == "deleted" else to_json(
+                {**(from_json(before) or {}), **(change.values or {})})
         if after is None:
             cur.execute(f"DELETE FROM {self.t['audit_objects']} WHERE table_name=? AND object_id=?", key)
-            return
-        cur.execute(
-            f"INSERT INTO {self.t['audit_objects']} VALUES (?, ?, ?) ON CONFLICT (table_name, object_id)"
-            " DO UPDATE SET state = excluded.state",
-            (*key, to_json(after)),
-        )
-
-    def _scopes(self, cur: Cursor, change: Change) -> list[str]:
+        else:
+            cur.insert(self._save_state, (*key, after))
+        self._states.put(key, after)
+        actor = getattr(event, "actor", None)
+        cur.insert(self._insert_entry, (
+            position, entry_id(event), iso(event.timestamp), getattr(actor, "user_id", None),
+            getattr(actor, "api_key_hash", None), change.action, change.table_name, change.object_id,
+            before, values, getattr(actor, "request_id", None), type(event).__name__,
+        ))
         if change.table_name == BUDGET:
+            for organization_id in self._budget_orgs(cur, change.object_id):
+                cur.insert(self._insert_scope, (organization_id, position))
+            self._remember_budget_entry(change, position)
+        elif change.organization_id:
+            cur.insert(self._insert_scope, (change.organization_id, position))
+            if change.budget_id:
+                self._link_budget(cur, change.budget_id, change.organization_id)
+
+    def _state(self, cur: Cursor, key: tuple[str, str]) -> str | None:
+        def read() -> str | None:
+            row = cur.execute(
+                f"SELECT state FROM {self.t['audit_objects']} WHERE table_name=? AND object_id=?", key
+            ).one()
+            return None if row is None else row["state"]
+
+        return self._states.get(key, read)
+
+    def _budget_orgs(self, cur: Cursor, budget_id: str) -> tuple[str, ...]:
+        def read() -> tuple[str, ...]:
             rows = cur.execute(
                 f"SELECT organization_id FROM {self.t['audit_budget_orgs']} WHERE budget_id=?",
-                (change.object_id,),
+                (budget_id,),
             ).all()
-            return [r["organization_id"] for r in rows]
-        return [change.organization_id] if change.organization_id else []
+            return tuple(r["organization_id"] for r in rows)
+
+        return self._links.get(budget_id, read)
+
+    def _remember_budget_entry(self, change: Change, position: int) -> None:
+        if not self.sole_writer:
+            return
+        if change.action == "created":  # a budget's first entry (one aggregate per budget id)
+            self._budget_seqs[change.object_id] = [position]
+        elif change.object_id in self._budget_seqs:
+            self._budget_seqs[change.object_id].append(position)
 
     def _link_budget(self, cur: Cursor, budget_id: str, organization_id: str) -> None:
         """From now on the budget's entries belong to the organization, and so do its earlier
         ones (a budget is created just before the organization or membership that uses it)."""
-        linked = cur.execute(
-            f"SELECT 1 AS x FROM {self.t['audit_budget_orgs']} WHERE budget_id=? AND organization_id=?",
-            (budget_id, organization_id),
-        ).one()
-        if linked:
+        linked = self._budget_orgs(cur, budget_id)
+        if organization_id in linked:
             return
-        cur.execute(f"INSERT INTO {self.t['audit_budget_orgs']} VALUES (?, ?)", (budget_id, organization_id))
+        cur.insert(f"INSERT INTO {self.t['audit_budget_orgs']} VALUES (?, ?)", (budget_id, organization_id))
+        self._links.put(budget_id, (*linked, organization_id))
+        seqs = self._budget_seqs.get(budget_id)
+        if seqs is not None:
+            for seq in seqs:
+                cur.insert(self._insert_scope, (organization_id, seq))
+            return
         cur.execute(
             f"INSERT INTO {self.t['audit_scopes']} (organization_id, seq)"
             f" SELECT ?, seq FROM {self.t['audit_log']} WHERE table_name=? AND object_id=?",
@@ -180,7 +225,18 @@ class AuditView(Projection):
 
 def entry_id(event: Any) -> str:
     """The same id for the same event in every rebuild and every copy of the store."""
-    return str(uuid5(NAMESPACE_URL, f"orgledger:event/{event.originator_id}/{event.originator_version}"))
+    # uuid5(NAMESPACE_URL, f"orgledger:event/{id}/{version}") without building UUID objects,
+    # which cost a rebuild more than the hash itself.
+    digest = _ENTRY_ID_PREFIX.copy()
+    digest.update(f"{event.originator_id}/{event.originator_version}".encode())
+    b = bytearray(digest.digest()[:16])
+    b[6] = (b[6] & 0x0F) | 0x50  # version 5
+    b[8] = (b[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_ENTRY_ID_PREFIX = hashlib.sha1(NAMESPACE_URL.bytes + b"orgledger:event/", usedforsecurity=False)
 
 
 def _entry_shape(row: dict[str, Any]) -> dict[str, Any]:

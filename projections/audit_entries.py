@@ -44,17 +44,34 @@ class Change:
     budget_id: str | None = None
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def fields_of(event: Any) -> dict[str, Any]:
     """The event's own facts as plain JSON-able values."""
-    return {k: msgspec.to_builtins(v) for k, v in vars(event).items() if k not in META_FIELDS}
+    # Most values are plain already; to_builtins is only needed for the others.
+    return {k: v if type(v) in _PLAIN else msgspec.to_builtins(v)
+            for k, v in vars(event).items() if k not in META_FIELDS}
+
+
+# (event class, whether it starts its aggregate) -> (name, table, action); a rebuild asks for
+# every event, and the answer depends on nothing else.
+_kinds: dict[tuple[type, bool], tuple[str, str, str]] = {}
+
+
+def _kind(cls: type, version: int) -> tuple[str, str, str]:
+    key = (cls, version == 1)
+    kind = _kinds.get(key)
+    if kind is None:
+        aggregate = cls.__qualname__.split(".")[0]
+        table = AGGREGATE_TABLES.get(aggregate, f"orgledger_{aggregate}")
+        kind = _kinds[key] = (cls.__name__, table, _action(cls.__name__, version))
+    return kind
 
 
 def describe(event: Any) -> Change:
-    name = type(event).__name__
+    name, table, action = _kind(type(event), getattr(event, "originator_version", 0))
     f = fields_of(event)
-    aggregate = type(event).__qualname__.split(".")[0]
-    table = AGGREGATE_TABLES.get(aggregate, f"orgledger_{aggregate}")
-    action = _action(name, getattr(event, "originator_version", 0))
     org_id = f.get("organization_id")
     if name == "OrgCreated":
         values = {**f, "spend": 0.0, "created_by": event.actor.user_id, "updated_by": event.actor.user_id}

@@ -15,8 +15,17 @@ from .store import Cursor
 def iso(ts: datetime) -> str:
     """LiteLLM's timestamp format: ISO-8601 UTC with microseconds and a Z."""
     # Same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ") at a tenth of the cost: a rebuild
-    # formats a timestamp for every event.
-    return ts.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    # formats a timestamp for every event, and for every view (hence the last one is kept).
+    global _last_iso
+    last = _last_iso
+    if last[0] == ts and last[0].tzinfo is ts.tzinfo:  # type: ignore[union-attr]
+        return last[1]
+    text = ts.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    _last_iso = (ts, text)
+    return text
+
+
+_last_iso: tuple[datetime | None, str] = (None, "")
 
 
 _INDEX_NAME = re.compile(r"CREATE (?:UNIQUE )?INDEX (?:IF NOT EXISTS )?(\S+)", re.IGNORECASE)
@@ -42,6 +51,17 @@ class Projection:
     def __init__(self, prefix: str = "") -> None:
         self.prefix = prefix
         self.t = {name: f"{prefix}{name}" for name in self.table_names}
+        # Whether this object alone writes its tables, which it created empty (a rebuild's new
+        # tables): then what it wrote in earlier batches is still what they hold.
+        self.sole_writer = False
+
+    def own_tables(self) -> None:
+        """The tables were just created empty and nothing else writes them."""
+        self.sole_writer = True
+
+    def begin_batch(self) -> None:
+        """Called before each batch transaction's events. A view that remembers what it wrote
+        must forget it here unless it is the sole writer: another process may have written since."""
 
     @property
     def position_key(self) -> str:
@@ -55,18 +75,27 @@ class Projection:
         cur.execute(POSITIONS_DDL)
         for statement in self.ddl():
             if not (bulk_load and self._later(statement)):
-                cur.execute(statement.format(**self.t))
+                cur.execute(self._format(statement, cur))
 
     def create_later_indexes(self, cur: Cursor) -> None:
         for statement in self.ddl():
             if self._later(statement):
-                cur.execute(statement.format(**self.t))
+                cur.execute(self._format(statement, cur))
+
+    def _format(self, statement: str, cur: Cursor) -> str:
+        """Table names, and the words that differ by backend: `{int_key}` is SQLite's rowid
+        (INTEGER PRIMARY KEY, no index of its own); `{without_rowid}` keeps a SQLite table's rows
+        in its primary key's B-tree, one B-tree to write instead of two."""
+        if cur.postgres:
+            return statement.format(**self.t, int_key="BIGINT", without_rowid="")
+        return statement.format(**self.t, int_key="INTEGER", without_rowid=" WITHOUT ROWID")
 
     def _later(self, statement: str) -> bool:
         index = _INDEX_NAME.match(statement)
         return index is not None and index.group(1) not in self.handler_indexes
 
     def drop_tables(self, cur: Cursor) -> None:
+        cur.execute(POSITIONS_DDL)  # a rebuild may be the first to open the views
         for table in self.t.values():
             cur.execute(f"DROP TABLE IF EXISTS {table}")
         cur.execute("DELETE FROM projection_positions WHERE name=?", (self.position_key,))

@@ -35,7 +35,7 @@ class KeysView(Projection):
     @apply.register
     def _(self, e: Key.KeyIssued, cur: Cursor, position: int) -> None:
         at = iso(e.timestamp)
-        cur.execute(
+        cur.insert(
             f"INSERT INTO {self.t['keys']} VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (e.token, e.user_id, e.key_alias, to_json(e.models), e.organization_id,
              iso(e.expires) if e.expires else None, 0, e.actor.user_id, at, at, position),

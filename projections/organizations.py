@@ -107,7 +107,7 @@ class OrganizationsView(Projection):
     def _(self, e: Organization.OrgCreated, cur: Cursor, position: int) -> None:
         at = iso(e.timestamp)
         permission = e.object_permission.as_dict() if e.object_permission else None
-        cur.execute(
+        cur.insert(
             f"INSERT INTO {self.t['orgs']} VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (e.organization_id, e.organization_alias, e.budget_id, 0.0, to_json(e.metadata),
              to_json(e.models), to_json(permission), e.actor.user_id, e.actor.user_id, at, at,
@@ -139,7 +139,7 @@ class OrganizationsView(Projection):
         at = iso(e.timestamp)
         limits = e.limits.as_dict()
         limits["model_max_budget"] = to_json(limits["model_max_budget"])
-        cur.execute(
+        cur.insert(
             f"INSERT INTO {self.t['budgets']} VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (e.budget_id, *(limits[f] for f in BUDGET_FIELDS), e.actor.user_id, e.actor.user_id,
              at, at),
@@ -183,7 +183,7 @@ class OrganizationsView(Projection):
     @Projection.apply.register
     def _(self, e: User.UserCreated, cur: Cursor, position: int) -> None:
         at = iso(e.timestamp)
-        cur.execute(
+        cur.insert(
             f"INSERT INTO {self.t['users']} VALUES (?,?,?,?,?,?,?,?)",
             (e.user_id, e.user_email, e.user_role, to_json(e.models), e.max_budget,
              to_json(e.metadata), at, at),
@@ -192,7 +192,7 @@ class OrganizationsView(Projection):
     def _insert_membership(self, cur: Cursor, org_id: str, user_id: str, role: str, e: Any,
                            position: int) -> None:
         at = iso(e.timestamp)
-        cur.execute(
+        cur.insert(
             f"INSERT INTO {self.t['memberships']} VALUES (?,?,?,?,?,?,?,?)",
             (org_id, user_id, role, 0.0, None, at, at, position),
         )

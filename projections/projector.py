@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from .base import Projection
+from .batch import BatchCursor
 from .store import Cursor, ViewStore
 
 BATCH_SIZE = 500
@@ -112,16 +113,19 @@ class Projector:
                 return done
 
     def _apply(self, events: list[tuple[int, Any]]) -> None:
-        with self.store.transaction() as cur:
+        with self.store.transaction() as raw:
+            cur = BatchCursor(raw)
             if self.fence:
                 self.fence(cur)
             for projection in self.projections:
                 position = projection.position(cur, lock=True)
                 fresh = [(i, e) for i, e in events if i > position]
+                projection.begin_batch()
                 for i, event in fresh:
                     projection.handler(type(event))(event, cur, i)
                 if fresh:
                     projection.set_position(cur, fresh[-1][0])
+            cur.flush()
         keys = self._keys()
         self.applied = max(self.applied, events[-1][0]) if keys == self._applied_to else events[-1][0]
         self._applied_to = keys

@@ -34,6 +34,10 @@ class Cursor:
         self.raw.execute(statement, tuple(params))
         return self
 
+    def insert(self, statement: str, params: Sequence[Any]) -> None:
+        """A write that may wait for the end of the batch (see BatchCursor); here it runs now."""
+        self.execute(statement, params)
+
     def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         if self.postgres:
             statement = statement.replace("%", "%%").replace("?", "%s")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +21,8 @@ from orgledger.application.commands import (
 )
 from orgledger.domain.errors import DomainError
 from orgledger.domain.values import ORG_ROLES, Actor, BudgetLimits
-from orgledger.projections import rebuild
+from orgledger.projections import audit, rebuild
+from orgledger.projections.audit import AuditView
 from orgledger.projections.base import Projection
 from tests.conftest import make_settings
 
@@ -91,5 +93,35 @@ def test_rebuilt_views_equal_live_views(tmp_path: Path, sequence: list[Any]) -> 
         run(runtime, CreateOrg(actor=Actor("admin"), organization_alias="late", organization_id="late"))
         with runtime.read() as cur:
             assert runtime.organizations.org(cur, "late") is not None
+    finally:
+        runtime.close()
+
+
+def test_rebuild_that_outgrows_its_memory_equals_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A rebuild remembers a few object states and budget links only, so it reads the rest back.
+    monkeypatch.setattr(audit, "MEMORY", 4)
+    runtime = build_runtime(make_settings("sqlite", tmp_path))
+    admin = Actor("admin")
+    try:
+        for o in ("o1", "o2", "o3", "o4"):
+            run(runtime, CreateOrg(actor=admin, organization_alias=o, organization_id=o,
+                                   limits=BudgetLimits(max_budget=1.0)))
+            run(runtime, AddMembers(actor=admin, organization_id=o, members=[
+                NewMember(role="internal_user", user_id=u) for u in ("u1", "u2", "u3")]))
+        for o in ("o1", "o2", "o3", "o4"):
+            run(runtime, UpdateOrg(actor=admin, organization_id=o, organization_alias=o + "!",
+                                   limits=BudgetLimits(max_budget=2.0), metadata={"k": 1}))
+            run(runtime, UpdateMember(actor=admin, organization_id=o, user_id="u1", role="org_admin",
+                                      max_budget_in_organization=5.0))
+            run(runtime, UpdateMember(actor=admin, organization_id=o, user_id="u1", role=None,
+                                      max_budget_in_organization=6.0))
+            run(runtime, RemoveMember(actor=admin, organization_id=o, user_id="u2"))
+        run(runtime, AddMembers(actor=admin, organization_id="o1",
+                                members=[NewMember(role="internal_user", user_id="u2")]))
+        run(runtime, DeleteOrgs(actor=admin, organization_ids=["o2"]))
+        live = runtime.projection("audit")
+        new, _ = rebuild.prepare(runtime.ledger, runtime.store, AuditView, batch_size=3)
+        assert dump(runtime, new) == dump(runtime, live)
+        assert not new._states.complete  # the memory was trimmed on the way
     finally:
         runtime.close()

@@ -65,3 +65,19 @@ def test_membership_entry_names_organization_and_user() -> None:
     assert added.values == {"organization_id": "o1", "user_id": "u1", "user_role": "org_admin",
                             "budget_id": None}
     assert (changed.action, changed.values) == ("updated", {"user_role": "internal_user"})
+
+
+def test_entry_id_is_uuid5_of_originator_and_version() -> None:
+    from dataclasses import dataclass
+    from uuid import NAMESPACE_URL, UUID, uuid5
+
+    from orgledger.projections.audit import entry_id
+
+    @dataclass
+    class Logged:
+        originator_id: UUID
+        originator_version: int
+
+    for version in (1, 2, 1234567):
+        e = Logged(uuid4(), version)
+        assert entry_id(e) == str(uuid5(NAMESPACE_URL, f"orgledger:event/{e.originator_id}/{version}"))

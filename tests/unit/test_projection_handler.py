@@ -60,3 +60,8 @@ def test_iso_matches_litellm_strftime_format() -> None:
                datetime(2026, 11, 29, 16, 35, 33, 187135, tzinfo=timezone.utc),
                datetime(2026, 1, 2, 3, 4, 5, 7, tzinfo=timezone(timedelta(hours=2)))):
         assert iso(ts) == ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # The same instant in another zone is other text, though the two datetimes are equal.
+    utc = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    plus_two = utc.astimezone(timezone(timedelta(hours=2)))
+    assert [iso(utc), iso(plus_two), iso(utc)] == [
+        "2026-01-02T03:04:05.000000Z", "2026-01-02T05:04:05.000000Z", "2026-01-02T03:04:05.000000Z"]
