@@ -100,13 +100,17 @@ class ViewDirectory:
         self.runtime.sync()
         view = self.runtime.organizations
         with self.runtime.read() as cur:
-            return view.member_ids(cur, organization_id), view.position(cur)
+            # Position first: under PostgreSQL's READ COMMITTED each statement may see a later
+            # commit, and a list newer than its position only makes the append condition stricter.
+            position = view.position(cur)
+            return view.member_ids(cur, organization_id), position
 
     def key_tokens(self, organization_id: str) -> tuple[list[str], int]:
         self.runtime.sync()
         view = self.runtime.keys
         with self.runtime.read() as cur:
-            return view.tokens_of_org(cur, organization_id), view.position(cur)
+            position = view.position(cur)  # first, as in member_ids
+            return view.tokens_of_org(cur, organization_id), position
 
 
 def ledger_env(settings: Settings, role: str = "api") -> dict[str, str]:
