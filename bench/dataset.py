@@ -10,7 +10,6 @@ template can never drift from what the application would store."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
@@ -120,21 +119,15 @@ def generate(ledger: Any, orgs: int, members: int, master_key: str, first: int =
     numbers = range(first, first + orgs)
     for i in {numbers[0], numbers[-1], *numbers[:: max(1, orgs // CHECKED)]} if orgs else ():
         template.check(i)
+    # One thread: appending in a second one while this derives the next batch was slower
+    # (sqlite3 binds parameters holding the GIL).
     written, batch = 0, []
-    # One thread appends a batch while this one derives the next: sqlite3 releases the GIL
-    # while SQLite works.
-    with ThreadPoolExecutor(1) as appender:
-        pending: Future[int] | None = None
-        for i in numbers:
-            batch += template.stored(i)
-            if len(batch) >= BATCH_EVENTS or i == numbers[-1]:
-                if pending is not None:
-                    written += pending.result()
-                pending = appender.submit(_append, ledger.recorder, batch)
-                batch = []
-        if pending is not None:
-            written += pending.result()
-    return written
+    for i in numbers:
+        batch += template.stored(i)
+        if len(batch) >= BATCH_EVENTS:
+            written += _append(ledger.recorder, batch)
+            batch = []
+    return written + (_append(ledger.recorder, batch) if batch else 0)
 
 
 def _append(recorder: Any, stored: Sequence[StoredEvent]) -> int:
