@@ -156,14 +156,15 @@ def rows(out: dict[str, Any]) -> list[list[str]]:
                 cpu = _ratio(run["events_per_cpu_s"], decode.get("events_per_cpu_s"))
                 rss = f", peak RSS {run['peak_rss_mb']:.0f} MB" if "peak_rss_mb" in run else ""
                 table.append([f"{what}, {run['events']:,} events in {run['seconds']:.0f} s{rss}", backend,
-                              f"{_fmt(run['events_per_s'])} ev/s", f"{_fmt(decode.get('events_per_s'))} ev/s decode",
-                              f"{_fmt(ratio, 2)} (CPU {_fmt(cpu, 2)})", "", "", "", ""])
+                              f"{_fmt(run['events_per_s'])} ev/s",
+                              f"{_fmt(decode['events_per_s'])} ev/s decode" if ratio else "",
+                              f"{_fmt(ratio, 2)} (CPU {_fmt(cpu, 2)})" if ratio else "", "", "", "", ""])
             elif run.get("over_budget"):
                 ratio = _ratio(run["events_per_s_below"], decode.get("events_per_s"))
                 table.append([f"{what}, {run['events']:,} events: stopped at its {run['seconds']:.0f} s budget",
                               backend, f"< {_fmt(run['events_per_s_below'])} ev/s",
-                              f"{_fmt(decode.get('events_per_s'))} ev/s decode", f"< {_fmt(ratio, 2)}",
-                              "", "", "", ""])
+                              f"{_fmt(decode['events_per_s'])} ev/s decode" if ratio else "",
+                              f"< {_fmt(ratio, 2)}" if ratio else "", "", "", "", ""])
         for orgs, run in (_get(r, "growth", "views") or {}).items():
             if "events_per_s" in run:
                 table.append([f"growth {int(orgs):,} orgs: views rebuilt, {run['events']:,} events", backend,
