@@ -42,7 +42,7 @@ class Plan:
     budget_seconds: float = 290.0
     # A rebuild is stopped once it is this many times slower than its target: it fails it
     # anyway, and the run stays within its budget.
-    rebuild_patience: float = 1.25
+    rebuild_patience: float = 1.5
 
     @property
     def big_events(self) -> int:

@@ -15,8 +15,8 @@ import statistics
 import time
 from typing import Any
 
-from .servers import ADMIN_HEADERS, Server
 from . import dataset
+from .servers import ADMIN_HEADERS, Server
 
 MEMBERS = 4
 INFO_PER_ROUND = 20
