@@ -209,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     for backend in backends:
         print(f"[{backend}]", flush=True)
         out["backends"][backend] = run_backend(backend, plan, only)
+        out["backends"][backend]["ratios"] = report.ratios(out["backends"][backend])
     out["targets"] = report.targets(out)
     out["seconds"] = round(time.monotonic() - started, 1)
     args.output.write_text(json.dumps(out, indent=2) + "\n")

@@ -57,6 +57,23 @@ def rebuild_ratio(r: dict[str, Any], key: str = "rebuild") -> tuple[float | None
     return _ratio(run.get("events_per_s"), decode), False
 
 
+def ratios(r: dict[str, Any]) -> dict[str, Any]:
+    """Every figure over its raw limit, as the table prints them (for results.json)."""
+    decode = r.get("raw_decode") or {}
+    out: dict[str, Any] = {name: m["ratio"] for key in ("commands", "reads")
+                           for name, m in (r.get(key) or {}).items() if isinstance(m, dict) and "ratio" in m}
+    for key in ("rebuild", "audit", "growth_views"):
+        run = r.get(key) or {}
+        if "events_per_s" in run:
+            out[f"{key}/decode"] = _ratio(run["events_per_s"], decode.get("events_per_s"))
+            out[f"{key}/decode (CPU time)"] = _ratio(run["events_per_cpu_s"], decode.get("events_per_cpu_s"))
+        elif run.get("over_budget"):
+            out[f"{key}/decode (upper bound)"] = _ratio(run["events_per_s_below"], decode.get("events_per_s"))
+    for row in growth_rows(r):
+        out[f"growth {row['orgs']} orgs / {growth_rows(r)[0]['orgs']}"] = row["vs_smallest"]
+    return out
+
+
 def growth_rows(r: dict[str, Any]) -> list[dict[str, Any]]:
     rows = _get(r, "growth", "rows")
     return rows if isinstance(rows, list) else []

@@ -35,3 +35,11 @@ def test_growth_is_judged_on_the_largest_planned_size_only() -> None:
     # Without the largest size there is no verdict, only the reason.
     missing = verdicts({"growth": {"rows": measured[:2], "skipped_largest": "views not built"}})
     assert missing["growth"]["result"] == "NOT MEASURED" and missing["growth"]["why"] == "views not built"
+
+
+def test_results_carry_a_stopped_rebuilds_ratio_only_as_an_upper_bound() -> None:
+    r = {"raw_decode": {"events_per_s": 40_000.0, "events_per_cpu_s": 80_000.0},
+         "rebuild": {"over_budget": True, "seconds": 50, "events_per_s_below": 20_000.0},
+         "audit": {"events_per_s": 30_000.0, "events_per_cpu_s": 40_000.0}}
+    assert report.ratios(r) == {"rebuild/decode (upper bound)": 0.5, "audit/decode": 0.75,
+                                "audit/decode (CPU time)": 0.5}
