@@ -19,8 +19,8 @@ from . import dataset
 from .servers import ADMIN_HEADERS, Server
 
 MEMBERS = 4
-INFO_PER_ROUND = 20
-LIST_PER_ROUND = 2  # a filtered list is slower; fewer per round keeps info's count high
+INFO_PER_ROUND = 40
+LIST_PER_ROUND = 1  # a filtered list can be 100x slower; one per round keeps info's count high
 WARMUP_ROUNDS = 3
 MIN_ROUNDS = 10
 
