@@ -13,16 +13,19 @@ import http.client
 import random
 import statistics
 import time
+from collections.abc import Callable
 from typing import Any
 
 from . import dataset
 from .servers import ADMIN_HEADERS, Server
 
 MEMBERS = 4
-INFO_PER_ROUND = 40
-LIST_PER_ROUND = 1  # a filtered list can be 100x slower; one per round keeps info's count high
-WARMUP_ROUNDS = 3
-MIN_ROUNDS = 10
+# Requests per size in one round. Info and the filtered list are measured in turn, each for
+# its share of the time: a list can be 100x slower, and mixed in it would leave few info requests.
+PER_ROUND = {"info": 40, "list_filter": 4}
+SHARE = {"info": 2 / 3, "list_filter": 1 / 3}
+WARMUP_ROUNDS = 2
+MIN_ROUNDS = 5
 
 
 def info_path(i: int) -> str:
@@ -58,34 +61,37 @@ class Client:
 
 
 def measure(servers: dict[int, Server], seconds: float, seed: int = 7) -> list[dict[str, Any]]:
-    """Interleaved rounds over every size until `seconds` have passed (at least MIN_ROUNDS)."""
+    """Interleaved rounds over every size until `seconds` have passed (at least MIN_ROUNDS each)."""
     rng = random.Random(seed)
     clients = {orgs: Client(server) for orgs, server in servers.items()}
-    samples: dict[int, dict[str, list[float]]] = {orgs: {"info": [], "list_filter": []} for orgs in servers}
-    sizes = list(servers)
-    rounds = 0
-    started = time.monotonic()
+    samples: dict[int, dict[str, list[float]]] = {orgs: {kind: [] for kind in PER_ROUND} for orgs in servers}
+    rounds: dict[str, int] = {}
     try:
-        while rounds < WARMUP_ROUNDS + MIN_ROUNDS or time.monotonic() - started < seconds:
-            rng.shuffle(sizes)
-            for orgs in sizes:
-                client, kept = clients[orgs], samples[orgs]
-                info = [client.get(info_path(rng.randrange(orgs))) for _ in range(INFO_PER_ROUND)]
-                listing = [client.get(filter_path(rng.randrange(orgs))) for _ in range(LIST_PER_ROUND)]
-                if rounds >= WARMUP_ROUNDS:  # the first rounds warm caches and connections
-                    kept["info"] += info
-                    kept["list_filter"] += listing
-            rounds += 1
-            if rounds == WARMUP_ROUNDS:
-                started = time.monotonic()
+        for kind, path in (("info", info_path), ("list_filter", filter_path)):
+            rounds[kind] = _rounds(clients, samples, kind, path, seconds * SHARE[kind], rng)
     finally:
         for client in clients.values():
             client.close()
-    return [{"orgs": orgs, "rounds": rounds - WARMUP_ROUNDS,
-             "errors": clients[orgs].errors,
+    return [{"orgs": orgs, "rounds": rounds, "errors": clients[orgs].errors,
              **({"failure_sample": clients[orgs].failure} if clients[orgs].failure else {}),
              **{kind: _summary(values) for kind, values in samples[orgs].items()}}
             for orgs in sorted(servers)]
+
+
+def _rounds(clients: dict[int, Client], samples: dict[int, dict[str, list[float]]], kind: str,
+            path: Callable[[int], str], seconds: float, rng: random.Random) -> int:
+    sizes = list(clients)
+    done, started = 0, time.monotonic()
+    while done < WARMUP_ROUNDS + MIN_ROUNDS or time.monotonic() - started < seconds:
+        rng.shuffle(sizes)
+        for orgs in sizes:
+            latencies = [clients[orgs].get(path(rng.randrange(orgs))) for _ in range(PER_ROUND[kind])]
+            if done >= WARMUP_ROUNDS:  # the first rounds warm caches and connections
+                samples[orgs][kind] += latencies
+        done += 1
+        if done == WARMUP_ROUNDS:
+            started = time.monotonic()
+    return done - WARMUP_ROUNDS
 
 
 def _summary(latencies: list[float]) -> dict[str, Any]:
