@@ -37,7 +37,8 @@ def main() -> None:
     args = parser.parse_args()
     # The same settings as `orgledger serve` passes to uvicorn.
     uvicorn.run("bench.bare_app:create_app", factory=True, host="127.0.0.1", port=args.port,
-                workers=1, timeout_graceful_shutdown=10, log_level="warning")
+                workers=1, timeout_graceful_shutdown=10, log_level="warning", log_config=None,
+                access_log=False)
 
 
 if __name__ == "__main__":
