@@ -50,7 +50,8 @@ class ReadCache:
         self._version_now = version
         self._version: Hashable = object()  # equal to no version: the first fetch clears
         self._entries: LRUCache[Hashable, Any] = LRUCache(maxsize=max_bytes, getsizeof=_weight)
-        self._max_entry_bytes = max_entry_bytes
+        # No entry may outweigh the whole cache (with max_bytes=0 nothing is kept).
+        self._max_entry_bytes = min(max_entry_bytes, max_bytes)
         self._lock = threading.Lock()  # info reads on the event loop, the others in threads
         self.hits = self.misses = 0
 

@@ -197,7 +197,8 @@ def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api
         projector.create_tables()
     runtime = Runtime(settings, ledger, store, projector, organizations,
                       Authenticator(settings.master_key or ""), keys,
-                      ReadCache(views_version(store, projector.projections)))
+                      ReadCache(views_version(store, projector.projections),
+                                max_bytes=settings.read_cache_mb * 1024 * 1024))
     runtime.authenticator.resolve_virtual_key = access.VirtualKeys(runtime)
     ledger.directory = ViewDirectory(runtime)
     runtime.local_views = settings.backend == "sqlite"

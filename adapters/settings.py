@@ -22,6 +22,8 @@ class Settings:
     backend: str = "sqlite"
     log_format: str = "text"
     metrics_require_auth: bool = False
+    # Memory for answers kept until the views change (adapters/read_cache.py); 0 turns it off.
+    read_cache_mb: int = 32
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -30,6 +32,11 @@ class Settings:
         log_format = env.get("ORGLEDGER_LOG_FORMAT", "text").lower()
         if log_format not in ("text", "json"):
             raise ConfigurationError(f"ORGLEDGER_LOG_FORMAT must be text or json, not {log_format!r}")
+        cache_mb = env.get("ORGLEDGER_READ_CACHE_MB", "32")
+        if not cache_mb.isdigit():
+            raise ConfigurationError(
+                f"ORGLEDGER_READ_CACHE_MB must be a whole number of megabytes (0 turns the cache off), not {cache_mb!r}"
+            )
         return cls(
             master_key=env.get("LITELLM_MASTER_KEY") or None,
             data_dir=Path(env.get("ORGLEDGER_DATA_DIR", "data")).resolve(),
@@ -39,4 +46,5 @@ class Settings:
             log_format=log_format,
             metrics_require_auth=env.get("ORGLEDGER_METRICS_REQUIRE_AUTH", "").lower()
             in ("1", "true", "yes"),
+            read_cache_mb=int(cache_mb),
         )

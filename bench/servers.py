@@ -96,10 +96,10 @@ def _wait_ready(server: Server, path: str, timeout: float) -> None:
 
 
 @contextmanager
-def orgledger_server(store: Store) -> Iterator[Server]:
+def orgledger_server(store: Store, env: dict[str, str] | None = None) -> Iterator[Server]:
     port = free_port()
     command = [*orgledger_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with running(command, store.process_env(), port, "/health/liveliness") as server:
+    with running(command, {**store.process_env(), **(env or {})}, port, "/health/liveliness") as server:
         yield server
 
 

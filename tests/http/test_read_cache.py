@@ -176,3 +176,16 @@ def test_a_key_expires_while_cached(client: TestClient, runtime: Runtime) -> Non
     time.sleep(max((expires - datetime.now(timezone.utc)).total_seconds(), 0) + 0.05)
     response = client.get("/organization/list", headers=bearer(raw))
     assert response.status_code == 400 and "Expired Key" in response.text
+
+
+def test_with_the_cache_turned_off_every_read_goes_to_the_views(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    runtime = build_runtime(replace(make_settings("sqlite", tmp_path), read_cache_mb=0))
+    try:
+        with TestClient(build_app(runtime=runtime)) as client:
+            org = new_org(client, organization_alias="uncached")["organization_id"]
+            assert info(client, org) == info(client, org)
+            assert (runtime.reads.hits, len(runtime.reads)) == (0, 0)
+    finally:
+        runtime.close()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from orgledger.adapters.read_cache import ReadCache
+from orgledger.adapters.settings import ConfigurationError, Settings
 
 
 class Views:
@@ -49,3 +52,18 @@ def test_memory_is_bounded_in_bytes() -> None:
     cache.fetch("big", lambda: b"x" * 5_000)
     assert cache.fetch("big", lambda: b"again") == b"again"
     assert len(cache) == 10
+
+
+def test_a_cache_of_no_bytes_keeps_nothing() -> None:
+    cache = ReadCache(Views(), max_bytes=0)
+    assert cache.fetch("k", lambda: b"one") == b"one"
+    assert cache.fetch("k", lambda: b"two") == b"two"
+    assert len(cache) == 0
+
+
+def test_the_cache_size_comes_from_the_environment() -> None:
+    assert Settings.from_env({}).read_cache_mb == 32
+    assert Settings.from_env({"ORGLEDGER_READ_CACHE_MB": "0"}).read_cache_mb == 0
+    for bad in ("-1", "lots", "1.5"):
+        with pytest.raises(ConfigurationError, match="ORGLEDGER_READ_CACHE_MB"):
+            Settings.from_env({"ORGLEDGER_READ_CACHE_MB": bad})
