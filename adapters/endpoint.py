@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 from pydantic import BaseModel, ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -116,7 +117,10 @@ def endpoint(route: str, handler: Handler, *, body: type[BaseModel] | None = Non
         if quick and runtime.local_views:
             result = decide(runtime, request, data)
         else:
-            result = await run_in_threadpool(decide, runtime, request, data)
+            # The event loop's executor (http.py installs a thread pool sized to the views' pool),
+            # not anyio's threads: see WORKER_THREADS.
+            loop = asyncio.get_running_loop()
+            result = await loop.run_in_executor(None, functools.partial(decide, runtime, request, data))
         return result if isinstance(result, Response) else json_response(result)
 
     return run

@@ -81,9 +81,17 @@ def observe_request(route: str, method: str, status: int, seconds: float) -> Non
     children[1].observe(seconds)
 
 
+_command_children: dict[tuple[str, str], tuple[Any, Any]] = {}
+_appended_children: dict[str, Any] = {}
+
+
 def _observe_command(command: str, outcome: str, seconds: float) -> None:
-    COMMANDS.labels(command, outcome).inc()
-    COMMAND_DURATION.labels(command).observe(seconds)
+    children = _command_children.get((command, outcome))
+    if children is None:  # commands and outcomes are few (see _request_children)
+        children = _command_children.setdefault(
+            (command, outcome), (COMMANDS.labels(command, outcome), COMMAND_DURATION.labels(command)))
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def _observe_conflict(command: str) -> None:
@@ -92,7 +100,11 @@ def _observe_conflict(command: str) -> None:
 
 def count_appended(recordings: Sequence[Recording[Any]]) -> None:
     for recording in recordings:
-        EVENTS_APPENDED.labels(type(recording.domain_event).__qualname__).inc()
+        name = type(recording.domain_event).__qualname__
+        child = _appended_children.get(name)
+        if child is None:  # event types are few
+            child = _appended_children.setdefault(name, EVENTS_APPENDED.labels(name))
+        child.inc()
 
 
 # Commands report from the application layer; importing this module is what connects them.

@@ -145,7 +145,7 @@ def view_datastore(settings: Settings, role: str = "api") -> SQLiteDatastore | P
         return postgres.view_datastore(settings, role)
     if settings.backend == "popo":
         return SQLiteDatastore(f"file:views-{uuid.uuid4().hex}?mode=memory&cache=shared")
-    # One pooled connection per worker thread (anyio's default limit is 40): a connection beyond
+    # One pooled connection per worker thread (http.WORKER_THREADS): a connection beyond
     # the pool is opened and closed per request, and recompiles its statements each time.
     datastore = SQLiteDatastore(str(settings.data_dir / "views.db"), lock_timeout=30,
                                 pool_size=VIEW_POOL_SIZE)

@@ -37,3 +37,25 @@ def test_a_command_that_loses_every_race_answers_409_and_writes_nothing(client: 
     assert answer.status_code == 409
     assert "retry" in answer.json()["detail"]["error"]
     assert runtime.ledger.recorder.max_notification_id() == head
+
+
+def test_commands_run_on_the_servers_worker_threads(client: TestClient) -> None:
+    # The blocking part of a command runs on the thread pool the lifespan installs (http.py,
+    # WORKER_THREADS), not on the event loop nor on anyio's threads.
+    import threading
+
+    runtime = client.app.state.runtime
+    threads: list[str] = []
+    create_org = runtime.ledger.create_org
+
+    def noting_thread(*args: object, **kwargs: object) -> object:
+        threads.append(threading.current_thread().name)
+        return create_org(*args, **kwargs)
+
+    runtime.ledger.create_org = noting_thread
+    try:
+        answer = client.post("/organization/new", json={"organization_alias": "x"}, headers=ADMIN)
+    finally:
+        del runtime.ledger.create_org
+    assert answer.status_code == 200
+    assert len(threads) == 1 and threads[0].startswith("orgledger-worker")

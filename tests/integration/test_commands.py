@@ -416,3 +416,22 @@ def test_an_update_whose_organization_is_deleted_before_the_answer_is_not_found(
     # The answer is the 404 the client's next read would give, not a crash.
     with pytest.raises(OrganizationNotFoundError, match="Organization not found for organization_id=org-1"):
         runtime.org_after(done, "org-1")
+
+
+def test_save_records_aggregates_and_events_alike_and_tells_its_observers(runtime: Runtime) -> None:
+    # OrgLedger.save collects aggregates' events itself (a fast path); anything else goes
+    # through Application.save. Both record in order and tell the save observers.
+    told: list[list[str]] = []
+    runtime.ledger.save_observers.append(lambda recs: told.append([r.domain_event.originator_id for r in recs]))
+    start = head(runtime)
+    first, second = User.register("u-agg", ADMIN), User.register("u-event", ADMIN)
+    (event,) = second.collect_events()
+    aggregates = runtime.ledger.save(first)
+    events = runtime.ledger.save(event)
+    assert [r.domain_event.originator_id for r in aggregates] == [first.id]
+    assert [r.domain_event.originator_id for r in events] == [second.id]
+    assert told[-2:] == [[first.id], [second.id]]
+    assert len(topics_since(runtime, start)) == 2
+    assert runtime.ledger.repository.get(first.id).user_id == "u-agg"
+    assert runtime.ledger.repository.get(second.id).user_id == "u-event"
+    assert first.collect_events() == []  # collected once: saving it again records nothing
