@@ -43,7 +43,14 @@ def main() -> None:
               help="Seconds to finish requests in flight after SIGTERM.")
 @click.option("--no-projector", is_flag=True,
               help="PostgreSQL: do not start a projector here (one runs elsewhere: `projections run`).")
-def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projector: bool) -> None:
+@click.option("--http", "http_impl", default="auto", show_default=True,
+              type=click.Choice(["auto", "httptools", "h11"]),
+              help="HTTP parser: auto takes httptools (C), h11 is pure Python.")
+@click.option("--loop", "loop_impl", default="auto", show_default=True,
+              type=click.Choice(["auto", "uvloop", "asyncio"]),
+              help="Event loop: auto takes uvloop, asyncio is the standard library's.")
+def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projector: bool,
+          http_impl: str, loop_impl: str) -> None:
     """Serve the HTTP API. SIGTERM: stop accepting, finish requests in flight, close the store, exit 0."""
     import uvicorn
 
@@ -81,6 +88,8 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
             host=host,
             port=port,
             workers=workers,
+            http=http_impl,
+            loop=loop_impl,
             timeout_graceful_shutdown=graceful_timeout,
             log_level="warning",
             log_config=None,

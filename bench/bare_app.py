@@ -34,11 +34,13 @@ def create_app() -> Starlette:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--http", default="auto")
+    parser.add_argument("--loop", default="auto")
     args = parser.parse_args()
     # The same settings as `orgledger serve` passes to uvicorn.
     uvicorn.run("bench.bare_app:create_app", factory=True, host="127.0.0.1", port=args.port,
-                workers=1, timeout_graceful_shutdown=10, log_level="warning", log_config=None,
-                access_log=False)
+                workers=1, http=args.http, loop=args.loop, timeout_graceful_shutdown=10,
+                log_level="warning", log_config=None, access_log=False)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -96,15 +96,16 @@ def _wait_ready(server: Server, path: str, timeout: float) -> None:
 
 
 @contextmanager
-def orgledger_server(store: Store, env: dict[str, str] | None = None) -> Iterator[Server]:
+def orgledger_server(store: Store, env: dict[str, str] | None = None,
+                     stack: Sequence[str] = ()) -> Iterator[Server]:
     port = free_port()
-    command = [*orgledger_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [*orgledger_command(), "serve", "--host", "127.0.0.1", "--port", str(port), *stack]
     with running(command, {**store.process_env(), **(env or {})}, port, "/health/liveliness") as server:
         yield server
 
 
 @contextmanager
-def bare_server(bodies: dict[str, bytes]) -> Iterator[Server]:
+def bare_server(bodies: dict[str, bytes], stack: Sequence[str] = ()) -> Iterator[Server]:
     """The raw limit for reads: constant JSON bodies under the same uvicorn settings."""
     port = free_port()
     folder = Path(os.environ.get("TMPDIR", "/tmp")) / f"orgledger-bench-bare-{port}"
@@ -112,7 +113,7 @@ def bare_server(bodies: dict[str, bytes]) -> Iterator[Server]:
     for name, body in bodies.items():
         (folder / f"{name}.json").write_bytes(body)
     env = {**os.environ, "BENCH_BARE_DIR": str(folder)}
-    command = [sys.executable, "-m", "bench.bare_app", "--port", str(port)]
+    command = [sys.executable, "-m", "bench.bare_app", "--port", str(port), *stack]
     try:
         with running(command, env, port, "/health") as server:
             yield server

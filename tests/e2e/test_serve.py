@@ -50,3 +50,22 @@ def test_serve_refuses_to_start_without_a_master_key(tmp_path: Path) -> None:
                           text=True, timeout=30)
     assert done.returncode == 2
     assert "LITELLM_MASTER_KEY is not set" in done.stderr
+
+
+def test_the_pure_python_http_stack_serves_the_same_answers(tmp_path: Path) -> None:
+    env = {"ORGLEDGER_DATA_DIR": str(tmp_path / "data")}
+    with running_server(env, ["--http", "h11", "--loop", "asyncio"]) as server:
+        with httpx.Client(base_url=server.url, headers=ADMIN) as http:
+            created = http.post("/organization/new", json={"organization_id": "h11", "organization_alias": "plain"})
+            assert created.status_code == 200, created.text
+            shown = http.get("/organization/info", params={"organization_id": "h11"})
+            assert shown.json()["organization_alias"] == "plain"
+        assert stop(server.process) == 0
+
+
+def test_serve_names_the_http_stacks_it_knows(tmp_path: Path) -> None:
+    done = subprocess.run([*orgledger_command(), "serve", "--http", "fastest"],
+                          env=server_env({"ORGLEDGER_DATA_DIR": str(tmp_path)}), capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 2
+    assert "'auto', 'httptools', 'h11'" in done.stderr
