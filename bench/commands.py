@@ -9,6 +9,7 @@ from typing import Any
 
 from eventsourcing.application import Application
 
+from orgledger.adapters import postgres
 from orgledger.adapters.runtime import ledger_env
 from orgledger.application.ledger import OrgLedger
 from orgledger.domain.budget import Budget
@@ -65,6 +66,9 @@ class RawStore(Application):
 def raw_store(store: Store) -> RawStore:
     env = ledger_env(store.settings)
     env.pop("APPLICATION_RECORDER_TOPIC", None)  # the library's stock recorder
+    if store.settings.backend == "postgres":
+        with postgres.setup_lock(store.settings):  # creates the store's schema, as a runtime would
+            pass
     return RawStore(env=env)
 
 
