@@ -7,7 +7,7 @@ rows to dicts, JSON), while asking whether the views changed costs one cheap que
   changes whenever any other connection commits to the file: this process's catch-ups, a
   `projections rebuild` switching tables, a projector in another process.
 - PostgreSQL: every projection's position, and the identity of its live tables (a rebuild's
-  switch-over replaces them), read in one statement.
+  switch-over replaces them), read in one prepared statement on a connection of its own.
 
 When the answer differs from the one the entries were read under, they are all dropped.
 Read-your-writes holds: a command answers only once its events are in the views
@@ -22,7 +22,9 @@ import threading
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
+import psycopg
 from cachetools import LRUCache
+from psycopg import sql
 
 from orgledger.projections.base import Projection
 from orgledger.projections.store import ViewStore
@@ -114,22 +116,56 @@ class SQLiteDataVersion:
         self._connection.close()
 
 
+APPLICATION_NAME = "orgledger views version"  # how pg_stat_activity names its connection
+
+
 class PostgresViewsVersion:
-    """The projections' positions and their live tables' identities, in one read."""
+    """The projections' positions and their live tables' identities, in one read.
+
+    Asked on every cached read, so on a connection of its own: autocommit (each question sees
+    what other processes have committed: a projector, a rebuild's switch-over, other workers),
+    one prepared statement whose names are schema-qualified (no search_path to set), one round
+    trip. It is opened at the first question, so processes that never read (a projector) hold
+    none; when it breaks (a PostgreSQL restart) it is opened again once, and if that fails the
+    error surfaces as any other read's would."""
 
     def __init__(self, store: ViewStore, projections: Sequence[Projection]) -> None:
-        self._store = store
+        pool_kwargs = store.datastore.pool.kwargs or {}
+        # Where the views' pool connects, without its dict rows: a tuple is all we compare.
+        self._connect_kwargs = {k: v for k, v in pool_kwargs.items() if k != "row_factory"}
+        schema = store.datastore.schema
         tables = [t for p in projections for t in p.t.values()]
-        self._statement = (
-            "SELECT (SELECT string_agg(name || '=' || position, ',' ORDER BY name)"
-            " FROM projection_positions) AS positions, "
-            + ", ".join(f"to_regclass('{t}')::oid AS t{i}" for i, t in enumerate(tables))
-        )
+        self._statement = sql.SQL(
+            "SELECT (SELECT string_agg(name || '=' || position, ',' ORDER BY name) FROM {}), {}"
+        ).format(
+            sql.Identifier(schema, "projection_positions"),
+            sql.SQL(", ").join(sql.SQL("to_regclass({})::oid").format(
+                sql.Literal(sql.Identifier(schema).as_string() + "." + t)) for t in tables),
+        ).as_string()  # rendered once: a Composed one would be rendered again at each question
+        self._connection: psycopg.Connection[Any] | None = None
+        self._cursor: psycopg.Cursor[Any]
+        self._lock = threading.Lock()
 
     def __call__(self) -> Hashable:
-        with self._store.transaction(commit=False) as cur:
-            row = cur.execute(self._statement).one()
-        return tuple(row.values()) if row else None
+        with self._lock:
+            try:
+                return self._ask()
+            except psycopg.OperationalError:
+                self._close()
+                return self._ask()
+
+    def _ask(self) -> Hashable:
+        if self._connection is None:
+            self._connection = psycopg.connect(**self._connect_kwargs, autocommit=True, connect_timeout=30,
+                                               application_name=APPLICATION_NAME)
+            self._cursor = self._connection.cursor()  # one cursor, not one per question
+        return self._cursor.execute(self._statement, prepare=True).fetchone()
+
+    def _close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
 
     def close(self) -> None:
-        pass
+        with self._lock:
+            self._close()
