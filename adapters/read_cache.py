@@ -7,7 +7,8 @@ rows to dicts, JSON), while asking whether the views changed costs one cheap que
   changes whenever any other connection commits to the file: this process's catch-ups, a
   `projections rebuild` switching tables, a projector in another process.
 - PostgreSQL: every projection's position, and the identity of its live tables (a rebuild's
-  switch-over replaces them), read in one prepared statement on a connection of its own.
+  switch-over replaces them), read in one prepared statement on a connection of its own;
+  reads that arrive while it is asked share the next answer (SharedAnswers).
 
 When the answer differs from the one the entries were read under, they are all dropped.
 Read-your-writes holds: a command answers only once its events are in the views
@@ -94,7 +95,7 @@ _MISSING = object()
 def views_version(store: ViewStore, projections: Sequence[Projection]) -> Version:
     """The cheapest question that tells whether any of these views changed."""
     if store.postgres:
-        return PostgresViewsVersion(store, projections)
+        return SharedAnswers(PostgresViewsVersion(store, projections))
     return SQLiteDataVersion(store.datastore.pool.db_name)
 
 
@@ -114,6 +115,48 @@ class SQLiteDataVersion:
 
     def close(self) -> None:
         self._connection.close()
+
+
+class SharedAnswers:
+    """One question in flight at a time, its answer shared by every caller that arrived before it
+    was asked: concurrent reads cost one round trip, not one each in turn. A caller never takes
+    the answer of a question asked before it arrived, which may predate a write it has seen."""
+
+    def __init__(self, ask: Version) -> None:
+        self._ask = ask
+        self._changed = threading.Condition()
+        self._asked = 0  # questions started
+        self._answered = 0  # the latest question answered, and its answer
+        self._answer: Hashable = None
+        self._busy = False
+
+    def __call__(self) -> Hashable:
+        with self._changed:
+            need = self._asked + 1  # the number of a question asked from now on
+            while self._busy and self._answered < need:
+                self._changed.wait()
+            if self._answered >= need:
+                return self._answer
+            self._busy = True
+            self._asked += 1
+            mine = self._asked
+        try:
+            answer = self._ask()
+        except BaseException:
+            with self._changed:
+                self._busy = False  # the waiters ask again themselves
+                self._changed.notify_all()
+            raise
+        with self._changed:
+            self._busy = False
+            self._answered, self._answer = mine, answer
+            self._changed.notify_all()
+        return answer
+
+    def close(self) -> None:
+        close = getattr(self._ask, "close", None)
+        if close:
+            close()
 
 
 APPLICATION_NAME = "orgledger views version"  # how pg_stat_activity names its connection
