@@ -194,6 +194,7 @@ class PostgresViewsVersion:
             try:
                 return self._ask()
             except psycopg.OperationalError:
+                # Dropped under us (a restart, a terminated backend): once more, on a new one.
                 self._close()
                 return self._ask()
 
