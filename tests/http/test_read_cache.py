@@ -15,12 +15,15 @@ import pytest
 from starlette.testclient import TestClient
 
 from orgledger.adapters.http import build_app
+from orgledger.adapters.read_cache import APPLICATION_NAME
 from orgledger.adapters.runtime import Runtime, build_runtime
+from orgledger.adapters.settings import Settings
 from orgledger.application.commands import AddMembers, CreateOrg, CreateUser, NewMember, UpdateOrg
 from orgledger.domain.key import Key, token_of
 from orgledger.domain.values import Actor
-from tests.conftest import ADMIN, MASTER_KEY, make_settings
+from tests.conftest import ADMIN, MASTER_KEY, backend_settings, make_settings
 from tests.http.api import add_members, info, new_org
+from tests.postgres import connect
 
 ROOT = Actor(user_id="default_user_id")
 
@@ -62,17 +65,18 @@ def test_a_missing_organization_is_found_once_created(client: TestClient) -> Non
     assert info(client, "later")["organization_id"] == "later"
 
 
-@pytest.fixture
-def two_runtimes(tmp_path: Path) -> Iterator[tuple[Runtime, Runtime, TestClient]]:
-    """Two runtimes on one SQLite store, as two processes have: each its own connections."""
-    serving = build_runtime(make_settings("sqlite", tmp_path))
-    other = build_runtime(make_settings("sqlite", tmp_path))
-    try:
-        with TestClient(build_app(runtime=serving)) as client:
-            yield serving, other, client
-    finally:
-        other.close()
-        serving.close()
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def two_runtimes(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Runtime, Runtime, TestClient]]:
+    """Two runtimes on one store, as two processes have: each its own connections."""
+    with backend_settings(request.param, tmp_path) as settings:
+        serving = build_runtime(settings)
+        other = build_runtime(settings)
+        try:
+            with TestClient(build_app(runtime=serving)) as client:
+                yield serving, other, client
+        finally:
+            other.close()
+            serving.close()
 
 
 def test_a_write_through_another_runtime_is_seen(two_runtimes: tuple[Runtime, Runtime, TestClient]) -> None:
@@ -88,6 +92,36 @@ def test_a_write_through_another_runtime_is_seen(two_runtimes: tuple[Runtime, Ru
     other.sync()
     # The serving runtime's next read shows it.
     assert [m["user_id"] for m in info(client, org)["members"]] == ["elsewhere"]
+
+
+@pytest.mark.postgres
+def test_the_version_connection_comes_back_after_postgres_drops_it(pg_settings: Settings) -> None:
+    runtime = build_runtime(pg_settings)
+    try:
+        with TestClient(build_app(runtime=runtime)) as client:
+            org = new_org(client, organization_id="kept")["organization_id"]
+            assert info(client, org)["members"] == []
+            # As a PostgreSQL restart or an administrator would: its backend ends under it.
+            with connect() as admin:
+                ended = admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE application_name = %s AND query LIKE %s",
+                    (APPLICATION_NAME, f"%{pg_settings.pg_schema}%")).fetchall()
+            assert ended == [(True,)]
+            # The next read reconnects and still sees new writes.
+            add_members(client, org, {"role": "internal_user", "user_id": "after"})
+            assert [m["user_id"] for m in info(client, org)["members"]] == ["after"]
+    finally:
+        runtime.close()
+    # Closing the runtime closes it too (its backend exits a moment later).
+    with connect() as admin:
+        for _ in range(50):
+            left = admin.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
+                                 " AND query LIKE %s", (APPLICATION_NAME, f"%{pg_settings.pg_schema}%")).fetchone()
+            if left == (0,):
+                break
+            time.sleep(0.1)
+    assert left == (0,)
 
 
 def test_a_rebuild_in_another_process_is_seen(tmp_path: Path) -> None:

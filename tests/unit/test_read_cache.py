@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
-from orgledger.adapters.read_cache import ReadCache
+from orgledger.adapters.read_cache import ReadCache, SharedAnswers
 from orgledger.adapters.settings import ConfigurationError, Settings
 
 
@@ -67,3 +70,61 @@ def test_the_cache_size_comes_from_the_environment() -> None:
     for bad in ("-1", "lots", "1.5"):
         with pytest.raises(ConfigurationError, match="ORGLEDGER_READ_CACHE_MB"):
             Settings.from_env({"ORGLEDGER_READ_CACHE_MB": bad})
+
+
+class SlowViews:
+    """A version question that each caller's test holds in flight until it lets it answer."""
+
+    def __init__(self) -> None:
+        self.version = 0
+        self.asked = 0
+        self.in_flight = threading.Event()
+        self.go_on = threading.Event()
+
+    def __call__(self) -> int:
+        self.asked += 1
+        seen = self.version  # what the views show when the question reaches them
+        self.in_flight.set()
+        assert self.go_on.wait(5)
+        return seen
+
+
+def test_callers_share_a_question_asked_after_they_arrived() -> None:
+    views = SlowViews()
+    shared = SharedAnswers(views)
+    answers: dict[str, int] = {}
+
+    def call(name: str) -> None:
+        answers[name] = shared()  # type: ignore[assignment]
+
+    first = threading.Thread(target=call, args=("first",))
+    first.start()
+    assert views.in_flight.wait(5)
+    views.in_flight.clear()
+    # A write lands after the first question read the views; two readers arrive who have seen it.
+    views.version = 1
+    later = [threading.Thread(target=call, args=(name,)) for name in ("second", "third")]
+    for thread in later:
+        thread.start()
+    time.sleep(0.2)  # both wait behind the first question
+    views.go_on.set()
+    for thread in (first, *later):
+        thread.join(5)
+    # The first question's answer predates their arrival: they share one more, which sees the write.
+    assert answers == {"first": 0, "second": 1, "third": 1}
+    assert views.asked == 2
+
+
+def test_a_failed_question_is_asked_again_by_the_next_caller() -> None:
+    calls = iter([RuntimeError("connection lost"), 7])
+
+    def flaky() -> int:
+        result = next(calls)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    shared = SharedAnswers(flaky)
+    with pytest.raises(RuntimeError):
+        shared()
+    assert shared() == 7
