@@ -106,7 +106,10 @@ def test_callers_share_a_question_asked_after_they_arrived() -> None:
     later = [threading.Thread(target=call, args=(name,)) for name in ("second", "third")]
     for thread in later:
         thread.start()
-    time.sleep(0.2)  # both wait behind the first question
+    # Both wait behind the first question (waiting on the condition, not merely started).
+    deadline = time.monotonic() + 10
+    while len(shared._changed._waiters) < 2 and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.005)
     views.go_on.set()
     for thread in (first, *later):
         thread.join(5)
