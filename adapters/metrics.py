@@ -8,6 +8,7 @@ are read from the store at scrape time, so they are the same whichever worker an
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -65,33 +66,23 @@ EVENTS_APPENDED = Counter(
 )
 
 
-# `.labels()` validates and locks on every call; the children per label tuple never change, so
-# each is looked up once. Routes are templates and methods and statuses are few, so this stays small.
-_request_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+# `.labels()` validates and locks on every call; the child per label tuple never changes, so
+# each is looked up once. Routes are templates, and methods, statuses, commands, outcomes and
+# event types are few, so this stays small.
+@functools.cache
+def _child(metric: Any, *labels: str) -> Any:
+    return metric.labels(*labels)
 
 
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:
-    key = (route, method, status)
-    children = _request_children.get(key)
-    if children is None:
-        labels = (route, method, str(status))
-        children = _request_children.setdefault(
-            key, (HTTP_REQUESTS.labels(*labels), HTTP_DURATION.labels(*labels)))
-    children[0].inc()
-    children[1].observe(seconds)
-
-
-_command_children: dict[tuple[str, str], tuple[Any, Any]] = {}
-_appended_children: dict[str, Any] = {}
+    labels = (route, method, str(status))
+    _child(HTTP_REQUESTS, *labels).inc()
+    _child(HTTP_DURATION, *labels).observe(seconds)
 
 
 def _observe_command(command: str, outcome: str, seconds: float) -> None:
-    children = _command_children.get((command, outcome))
-    if children is None:  # commands and outcomes are few (see _request_children)
-        children = _command_children.setdefault(
-            (command, outcome), (COMMANDS.labels(command, outcome), COMMAND_DURATION.labels(command)))
-    children[0].inc()
-    children[1].observe(seconds)
+    _child(COMMANDS, command, outcome).inc()
+    _child(COMMAND_DURATION, command).observe(seconds)
 
 
 def _observe_conflict(command: str) -> None:
@@ -100,11 +91,7 @@ def _observe_conflict(command: str) -> None:
 
 def count_appended(recordings: Sequence[Recording[Any]]) -> None:
     for recording in recordings:
-        name = type(recording.domain_event).__qualname__
-        child = _appended_children.get(name)
-        if child is None:  # event types are few
-            child = _appended_children.setdefault(name, EVENTS_APPENDED.labels(name))
-        child.inc()
+        _child(EVENTS_APPENDED, type(recording.domain_event).__qualname__).inc()
 
 
 # Commands report from the application layer; importing this module is what connects them.

@@ -419,8 +419,7 @@ def test_an_update_whose_organization_is_deleted_before_the_answer_is_not_found(
 
 
 def test_save_records_aggregates_and_events_alike_and_tells_its_observers(runtime: Runtime) -> None:
-    # OrgLedger.save collects aggregates' events itself (a fast path); anything else goes
-    # through Application.save. Both record in order and tell the save observers.
+    # Aggregates and bare events alike are recorded in order and told to the save observers.
     told: list[list[str]] = []
     runtime.ledger.save_observers.append(lambda recs: told.append([r.domain_event.originator_id for r in recs]))
     start = head(runtime)
