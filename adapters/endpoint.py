@@ -14,15 +14,20 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from orgledger.application.commands import Done
+from orgledger.application.deadline import Deadline, DeadlineExceeded, current_deadline
 from orgledger.domain.values import Actor
 
 from .auth import CHANGED_BY_HEADER, Caller
 from .errors import DetailError, RequestValidationError, json_response, validation_errors
 
 MAX_BODY_BYTES = 1024 * 1024
+# Set on an answer whose change is committed but not yet shown by the read models: its value
+# is the change's log position.
+VIEWS_LAG_HEADER = "X-OrgLedger-Views-Lag"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Call:
     """One authenticated request, as a handler sees it."""
 
@@ -31,6 +36,15 @@ class Call:
     actor: Actor
     body: dict[str, Any]
     query: dict[str, str]
+    # The committed position the views had not shown when the answer was made, if any.
+    views_lag: int | None = None
+
+    def settle(self, done: Done) -> bool:
+        """Wait for the views to show `done`; False (and the answer says so) if they lag."""
+        if self.runtime.settle(done.position):
+            return True
+        self.views_lag = done.position
+        return False
 
 
 async def read_json(request: Request) -> Any:
@@ -93,35 +107,51 @@ def endpoint(route: str, handler: Handler, *, body: type[BaseModel] | None = Non
     local SQLite file (WAL: readers never wait for writers), it runs on the event loop, because
     handing it to a worker thread and back costs more than the read itself."""
 
-    def decide(runtime: Any, request: Request, data: Any) -> Any:
+    def decide(runtime: Any, request: Request, data: Any, deadline: Deadline) -> Any:
         # Authentication, authorization, validation and the handler all block on the store, so
         # they share one worker-thread hop rather than taking one each.
-        caller = runtime.authenticate(request.headers)
-        request.state.caller = caller
-        query_params = dict(request.query_params)
-        runtime.authorize(route, caller, data if isinstance(data, dict) else {}, query_params)
-        parsed = parse(body, data, "body") if body else parse(query, query_params, "query") if query else None
-        call = Call(
-            runtime=runtime,
-            caller=caller,
-            actor=caller.actor(request.headers.get(CHANGED_BY_HEADER), getattr(request.state, "request_id", None)),
-            body=data if isinstance(data, dict) else {},
-            query=query_params,
-        )
-        request.state.actor = call.actor  # the request log names who acted
-        return handler(call, parsed)
+        token = current_deadline.set(deadline)
+        try:
+            caller = runtime.authenticate(request.headers)
+            request.state.caller = caller
+            query_params = dict(request.query_params)
+            runtime.authorize(route, caller, data if isinstance(data, dict) else {}, query_params)
+            parsed = parse(body, data, "body") if body else parse(query, query_params, "query") if query else None
+            call = Call(
+                runtime=runtime,
+                caller=caller,
+                actor=caller.actor(request.headers.get(CHANGED_BY_HEADER),
+                                   getattr(request.state, "request_id", None)),
+                body=data if isinstance(data, dict) else {},
+                query=query_params,
+            )
+            request.state.actor = call.actor  # the request log names who acted
+            result = handler(call, parsed)
+        finally:
+            current_deadline.reset(token)
+        response = result if isinstance(result, Response) else json_response(result)
+        if call.views_lag is not None:
+            response.headers[VIEWS_LAG_HEADER] = str(call.views_lag)
+        return response
 
     async def run(request: Request) -> Response:
         runtime = request.app.state.runtime
+        deadline = Deadline(runtime.settings.request_timeout)
         data = await read_json(request) if body else None
         if quick and runtime.local_views:
-            result = decide(runtime, request, data)
-        else:
-            # The event loop's executor (http.py installs a thread pool sized to the views' pool),
-            # not anyio's threads: see WORKER_THREADS.
-            loop = asyncio.get_running_loop()
-            result = await loop.run_in_executor(None, functools.partial(decide, runtime, request, data))
-        return result if isinstance(result, Response) else json_response(result)
+            return decide(runtime, request, data, deadline)
+        # The event loop's executor (http.py installs a thread pool sized to the views' pool),
+        # not anyio's threads: see WORKER_THREADS.
+        future = asyncio.get_running_loop().run_in_executor(
+            None, functools.partial(decide, runtime, request, data, deadline))
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), deadline.remaining())
+        except TimeoutError:
+            if not deadline.call_off():
+                return await future  # its events are being written: their outcome is the answer
+            # Whatever the thread does now, the writer will leave its events out.
+            future.add_done_callback(lambda f: f.cancelled() or f.exception())
+            raise DeadlineExceeded("deadline passed") from None
 
     return run
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from eventsourcing.persistence import RecordConflictError
+from eventsourcing.persistence import InterfaceError, OperationalError, RecordConflictError
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
+from orgledger.application.deadline import DeadlineExceeded, OutcomeUnknown
 from orgledger.domain.errors import (
     DomainError,
     InvalidRequestError,
@@ -33,6 +34,10 @@ class DetailError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status, self.message = status, message
+
+
+class ViewsUnavailable(Exception):
+    """The read models could not be brought up to the log in time; nothing was changed."""
 
 
 class RequestValidationError(Exception):
@@ -88,11 +93,27 @@ def to_response(exc: Exception) -> Response:
         return to_response(DetailError(404, exc.message))
     if isinstance(exc, InvalidRequestError | DomainError):
         return to_response(DetailError(400, exc.message))
+    if isinstance(exc, OutcomeUnknown):
+        return unavailable("The database connection was lost while the change was being committed: "
+                           "it may or may not have been applied. Read the current state before "
+                           "retrying, or retry with the same Idempotency-Key.")
+    if isinstance(exc, DeadlineExceeded):
+        return unavailable("The request was not applied: it did not finish within its deadline "
+                           "(ORGLEDGER_REQUEST_TIMEOUT). It is safe to retry.")
+    if isinstance(exc, OperationalError | InterfaceError):
+        return unavailable(f"The database is unavailable; the request was not applied: {exc}")
+    if isinstance(exc, ViewsUnavailable):
+        return unavailable(f"The read models are unavailable; the request was not applied: {exc}")
     if isinstance(exc, RecordConflictError):
         # Only reached once every retry lost its race: the caller may simply try again.
         return to_response(DetailError(409, "The request conflicted with concurrent changes "
                                             "and was not applied; retry it."))
     raise exc
+
+
+def unavailable(message: str) -> Response:
+    body = {"error": {"message": message, "type": "service_unavailable", "param": "None", "code": "503"}}
+    return json_response(body, 503, {"Retry-After": "1"})
 
 
 async def handle(request: Request, exc: Exception) -> Response:
@@ -105,4 +126,9 @@ EXCEPTION_HANDLERS = {
     RequestValidationError: handle,
     DomainError: handle,
     RecordConflictError: handle,
+    OutcomeUnknown: handle,
+    DeadlineExceeded: handle,
+    OperationalError: handle,
+    InterfaceError: handle,
+    ViewsUnavailable: handle,
 }

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from orgledger.application.commands import CreateUser, DeleteKeys, Done, GenerateKey
+from orgledger.domain.user import User
+from orgledger.projections import decided
 from orgledger.projections.base import iso
 
 from . import identity_requests as rq
@@ -39,9 +41,11 @@ def new_user(call: Call, body: rq.NewUserRequest) -> dict[str, Any]:
         key_alias=body.key_alias,
         duration=body.duration,
     ))
-    runtime.settle(done.position)
-    with runtime.read() as cur:
-        user = runtime.organizations.users(cur, done.user_ids)[0]
+    if call.settle(done):
+        with runtime.read() as cur:
+            user = runtime.organizations.users(cur, done.user_ids)[0]
+    else:
+        user = decided.user(done.of(User)[0])
     return {**user, **_key_fields(done, body.key_alias)}
 
 
@@ -70,7 +74,7 @@ def generate_key(call: Call, body: rq.GenerateKeyRequest) -> dict[str, Any]:
         organization_id=body.organization_id,
         duration=body.duration,
     ))
-    runtime.settle(done.position)
+    call.settle(done)
     return {
         **_key_fields(done, body.key_alias),
         "user_id": user_id,
@@ -82,7 +86,7 @@ def generate_key(call: Call, body: rq.GenerateKeyRequest) -> dict[str, Any]:
 def delete_keys(call: Call, body: rq.KeyRequest) -> dict[str, Any]:
     runtime = call.runtime
     done = runtime.ledger.delete_keys(DeleteKeys(actor=call.actor, keys=body.keys))
-    runtime.settle(done.position)
+    call.settle(done)
     return {"deleted_keys": body.keys}
 
 

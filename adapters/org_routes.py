@@ -13,8 +13,14 @@ from orgledger.application.commands import (
     UpdateMember,
     UpdateOrg,
 )
+from orgledger.application.commands import Done
+from orgledger.domain.budget import Budget
 from orgledger.domain.errors import DomainError
+from orgledger.domain.membership import Membership
+from orgledger.domain.organization import Organization
+from orgledger.domain.user import User
 from orgledger.domain.values import BudgetLimits
+from orgledger.projections import decided
 
 from starlette.responses import Response
 
@@ -53,7 +59,7 @@ def new_org(call: Call, body: rq.NewOrganizationRequest) -> dict[str, Any]:
         metadata=body.full_metadata(),
         object_permission=_permission(body),
     ))
-    org = call.runtime.org_after(done, done.organization_ids[0])
+    org = _org_answer(call, done, done.organization_ids[0])
     return {k: v for k, v in _without_permission(org).items() if k in NEW_ORG_KEYS}
 
 
@@ -68,7 +74,19 @@ def update_org(call: Call, body: rq.LiteLLM_OrganizationTableUpdate) -> dict[str
         object_permission=_permission(body),
         limits=_limits(body),
     ))
-    return _without_permission(call.runtime.org_after(done, body.organization_id))
+    return _without_permission(_org_answer(call, done, body.organization_id))
+
+
+def _org_answer(call: Call, done: Done, organization_id: str) -> dict[str, Any]:
+    """The organization once `done` shows in the views; if they lag, as the command decided it
+    (with the members the views show)."""
+    runtime = call.runtime
+    if call.settle(done):
+        return runtime.org_after(done, organization_id)
+    with runtime.read() as cur:
+        shown = runtime.organizations.org(cur, organization_id)
+    org, budget = done.of(Organization)[0], done.of(Budget)[0]
+    return decided.org(org, budget, shown["members"] if shown else [])
 
 
 def delete_orgs(call: Call, body: rq.DeleteOrganizationRequest) -> list[dict[str, Any]]:
@@ -80,7 +98,7 @@ def delete_orgs(call: Call, body: rq.DeleteOrganizationRequest) -> list[dict[str
         # The answer shows each organization as it was; one that isn't there is not deleted.
         raise DetailError(404, f"Organization={missing[0]} not found")
     done = runtime.ledger.delete_orgs(DeleteOrgs(actor=call.actor, organization_ids=body.organization_ids))
-    runtime.settle(done.position)
+    call.settle(done)
     return [{**_without_permission(before[i]), "members": [], "teams": []} for i in done.organization_ids]
 
 
@@ -138,7 +156,12 @@ def member_add(call: Call, body: rq.OrganizationMemberAddRequest) -> dict[str, A
         # LiteLLM wraps member_add's errors: the status stays, the detail becomes a message.
         status = 404 if "not found" in e.message.lower() else 400
         raise ProxyError(status, str({"error": e.message})) from None
-    runtime.settle(done.position)
+    if not call.settle(done):
+        return {
+            "organization_id": body.organization_id,
+            "updated_users": [decided.user(u) for u in done.of(User)],
+            "updated_organization_memberships": [decided.membership(m) for m in done.of(Membership)],
+        }
     with runtime.read() as cur:
         view = runtime.organizations
         return {
@@ -160,8 +183,10 @@ def member_update(call: Call, body: rq.OrganizationMemberUpdateRequest) -> dict[
         role=body.role,
         max_budget_in_organization=body.max_budget_in_organization,
     ))
-    runtime.settle(done.position)
     user_id = done.user_ids[0]
+    if not call.settle(done):
+        budgets = done.of(Budget)
+        return decided.membership(done.of(Membership)[0], budgets[0] if budgets else None)
     with runtime.read() as cur:
         membership = runtime.organizations.membership(cur, body.organization_id, user_id)
     if membership is None:
@@ -183,7 +208,7 @@ def member_delete(call: Call, body: rq.OrganizationMemberDeleteRequest) -> dict[
     done = runtime.ledger.remove_member(RemoveMember(
         actor=call.actor, organization_id=body.organization_id, user_id=body.user_id, user_email=body.user_email
     ))
-    runtime.settle(done.position)
+    call.settle(done)
     row = {k: v for k, v in (before or {}).items() if k not in ("user", "litellm_budget_table")}
     return {**row, "user": None, "organization": None, "litellm_budget_table": None}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from eventsourcing.utils import get_topic
 
 from orgledger.application.append_condition import GuardedPOPOFactory, GuardedSQLiteRecorder
 from orgledger.application.commands import Done
+from orgledger.application.deadline import current_deadline
 from orgledger.application.ledger import OrgLedger
 from orgledger.domain.errors import OrganizationNotFoundError
 from orgledger.projections.keys import KeysView
@@ -26,8 +28,15 @@ from orgledger.projections.store import ViewStore
 
 from . import access, postgres
 from .auth import Authenticator, Caller
+from .errors import ViewsUnavailable
 from .read_cache import ReadCache, views_version
 from .settings import ConfigurationError, Settings
+
+log = logging.getLogger("orgledger")
+# How long a command outside any request (the CLI, tests) waits for a projector elsewhere.
+SETTLE_TIMEOUT = 10.0
+# A request past its deadline still gives the views this long to show its committed change.
+MIN_SETTLE = 0.1
 
 
 @dataclass
@@ -46,22 +55,31 @@ class Runtime:
     # True when the views are a local SQLite file, which bounded reads may query on the event loop.
     local_views: bool = False
 
-    def settle(self, position: int) -> None:
-        """Read-your-writes: return once the views show everything up to `position`."""
-        if self.inline_projector:
-            self.projector.catch_up(until=position)
-        else:
-            self.projector.wait_for(position)
+    def settle(self, position: int) -> bool:
+        """Read-your-writes: True once the views show everything up to `position`; False if
+        they could not get there within the request's deadline (a projector down or stuck)."""
+        deadline = current_deadline.get()
+        timeout = SETTLE_TIMEOUT if deadline is None else max(deadline.remaining(), MIN_SETTLE)
+        try:
+            if self.inline_projector:
+                self.projector.catch_up(until=position)
+            else:
+                self.projector.wait_for(position, timeout)
+        except Exception as e:  # the change is committed: the caller is told the views lag
+            log.warning("views did not reach position %s: %s", position, e)
+            return False
+        return True
 
     def sync(self) -> None:
-        self.settle(self.ledger.recorder.max_notification_id() or 0)
+        """The views up to the log's head, or ViewsUnavailable (before a command decides)."""
+        if not self.settle(self.ledger.recorder.max_notification_id() or 0):
+            raise ViewsUnavailable("the read models are behind the event log and could not catch up")
 
     def read(self) -> Any:
         return self.store.transaction(commit=False)
 
     def org_after(self, done: Done, organization_id: str) -> dict[str, Any]:
-        """The organization as the views show it once `done` is applied."""
-        self.settle(done.position)
+        """The organization as the views show it once `done` is applied (the caller settled)."""
         with self.read() as cur:
             org = self.organizations.org(cur, organization_id)
         if org is None:
@@ -209,7 +227,8 @@ def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api
         projector.fence = postgres.batch_fence(settings)
         projector.local_progress = postgres.local_progress(settings)
     elif catch_up:  # `orgledger check` looks at the views as they are
-        runtime.sync()
+        # Serving starts even if the views cannot catch up: readiness reports it.
+        runtime.settle(runtime.ledger.recorder.max_notification_id() or 0)
     return runtime
 
 

@@ -24,6 +24,8 @@ class Settings:
     metrics_require_auth: bool = False
     # Memory for answers kept until the views change (adapters/read_cache.py); 0 turns it off.
     read_cache_mb: int = 32
+    # Seconds a request may take before it is answered 503 (and, if not yet written, dropped).
+    request_timeout: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -37,6 +39,15 @@ class Settings:
             raise ConfigurationError(
                 f"ORGLEDGER_READ_CACHE_MB must be a whole number of megabytes (0 turns the cache off), not {cache_mb!r}"
             )
+        timeout = env.get("ORGLEDGER_REQUEST_TIMEOUT", "10")
+        try:
+            request_timeout = float(timeout)
+        except ValueError:
+            request_timeout = 0.0
+        if not 0 < request_timeout <= 3600:
+            raise ConfigurationError(
+                f"ORGLEDGER_REQUEST_TIMEOUT must be a number of seconds above 0 and at most 3600, not {timeout!r}"
+            )
         return cls(
             master_key=env.get("LITELLM_MASTER_KEY") or None,
             data_dir=Path(env.get("ORGLEDGER_DATA_DIR", "data")).resolve(),
@@ -47,4 +58,5 @@ class Settings:
             metrics_require_auth=env.get("ORGLEDGER_METRICS_REQUIRE_AUTH", "").lower()
             in ("1", "true", "yes"),
             read_cache_mb=int(cache_mb),
+            request_timeout=request_timeout,
         )

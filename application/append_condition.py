@@ -30,9 +30,9 @@ from eventsourcing.popo import POPOApplicationRecorder, POPOFactory
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from eventsourcing.postgres import PostgresAggregateRecorder
-from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
+from .deadline import DeadlineExceeded, OutcomeUnknown
 from .group_commit import Append, GroupCommit
 
 
@@ -73,6 +73,7 @@ class AppendCondition:
 class GuardedPOPORecorder(POPOApplicationRecorder):
     def _insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         with self._database_lock:
+            _claim(kwargs)
             condition: AppendCondition | None = kwargs.get("condition")
             if condition:
                 condition.check(
@@ -112,24 +113,31 @@ class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
         with self.datastore.get_connection(commit=True) as conn:
             c = conn.cursor()
             try:
-                # IMMEDIATE: the write lock before the first condition check reads, so that
-                # another process's commit cannot make this transaction's snapshot stale.
-                c.execute("BEGIN IMMEDIATE")
-                for append in batch:
-                    append.ids, append.error = None, None
-                    c.execute("SAVEPOINT append")
-                    try:
-                        append.ids = self._insert_events(c, append.events, **append.kwargs)
-                    except Exception as e:
-                        c.execute("ROLLBACK TO append")
-                        append.error = _translated(e)
-                    c.execute("RELEASE append")
-                conn.commit()
+                self._write_appends(c, batch)
             except BaseException as e:
                 conn.rollback()
+                c.sqlite_cursor.close()
+                _release(batch)
                 raise _translated(e) from e
+            try:
+                conn.commit()
+            except BaseException as e:
+                raise OutcomeUnknown(f"the commit failed: {e}") from e
             finally:
                 c.sqlite_cursor.close()
+
+    def _write_appends(self, c: Any, batch: list[Append]) -> None:
+        # IMMEDIATE: the write lock before the first condition check reads, so that
+        # another process's commit cannot make this transaction's snapshot stale.
+        c.execute("BEGIN IMMEDIATE")
+        for append in _claimed(batch):
+            c.execute("SAVEPOINT append")
+            try:
+                append.ids = self._insert_events(c, append.events, **append.kwargs)
+            except Exception as e:
+                c.execute("ROLLBACK TO append")
+                append.error = _translated(e)
+            c.execute("RELEASE append")
 
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         condition: AppendCondition | None = kwargs.get("condition")
@@ -164,21 +172,35 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
             raise ProgrammingError("append conditions need POSTGRES_ENABLE_DB_FUNCTIONS off")
         return self.group.append(stored_events, kwargs)
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def write_batch(self, batch: list[Append]) -> None:
-        """Every append in one transaction, each in a savepoint of its own (group_commit.py)."""
-        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
-            # The table lock first: the checks must see every append committed before ours.
-            # It also keeps notification ids in commit order (see eventsourcing's _lock_table).
-            self._lock_table(curs)
-            self._notify_channel(curs)
-            for append in batch:
-                append.ids, append.error = None, None  # a retried batch starts afresh
-                try:
-                    with conn.transaction():  # a savepoint
-                        append.ids = self._insert_append(curs, append.events, **append.kwargs)
-                except Exception as e:
-                    append.error = _translated(e)
+        """Every append in one transaction, each in a savepoint of its own (group_commit.py).
+
+        Not retried here: a batch that failed before its commit was sent is retried by each
+        command on fresh state (retry.py), within its deadline; one whose commit was sent and
+        not answered may have committed, and is reported as such (OutcomeUnknown)."""
+        sent = False
+        try:
+            with self.datastore.get_connection() as conn:
+                with conn.transaction(), conn.cursor() as curs:
+                    # The table lock first: the checks must see every append committed before
+                    # ours. It also keeps notification ids in commit order (eventsourcing's
+                    # _lock_table).
+                    self._lock_table(curs)
+                    self._notify_channel(curs)
+                    for append in _claimed(batch):
+                        try:
+                            with conn.transaction():  # a savepoint
+                                append.ids = self._insert_append(curs, append.events, **append.kwargs)
+                        except Exception as e:
+                            append.error = _translated(e)
+                    sent = True  # leaving the block sends COMMIT
+        except OutcomeUnknown:
+            raise
+        except BaseException as e:
+            if sent:
+                raise OutcomeUnknown(f"the connection failed during the commit: {e}") from e
+            _release(batch)
+            raise
 
     def _insert_append(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         condition: AppendCondition | None = kwargs.get("condition")
@@ -208,6 +230,33 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
         # The plain INSERT ... RETURNING; the lock and NOTIFY were issued once for the batch.
         PostgresAggregateRecorder._insert_stored_events(self, curs, stored_events)
         return self._fetch_ids_after_insert_events(curs, stored_events)
+
+
+def _claim(kwargs: dict[str, Any]) -> None:
+    """Refuse to write for a caller that has already given up (deadline.py)."""
+    deadline = kwargs.get("deadline")
+    if deadline is not None and not deadline.claim():
+        raise DeadlineExceeded("the request's deadline passed before it was written")
+
+
+def _claimed(batch: list[Append]) -> list[Append]:
+    """The appends still wanted, each claimed; the others get DeadlineExceeded."""
+    wanted = []
+    for append in batch:
+        append.ids, append.error = None, None
+        try:
+            _claim(append.kwargs)
+            wanted.append(append)
+        except DeadlineExceeded as e:
+            append.error = e
+    return wanted
+
+
+def _release(batch: list[Append]) -> None:
+    """Nothing of this batch was committed: its callers may give up again."""
+    for append in batch:
+        if (deadline := append.kwargs.get("deadline")) is not None:
+            deadline.release()
 
 
 # The drivers' errors as eventsourcing raises them: a unique violation is a conflict

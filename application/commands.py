@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from orgledger.domain.values import Actor, BudgetLimits
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -114,10 +116,15 @@ class NewKey:
 
 @dataclass(frozen=True)
 class Done:
-    """What a command did: the log position to wait for, and the ids it touched."""
+    """What a command did: the log position to wait for, the ids it touched, and the
+    aggregates it decided on, as saved (answers are built from them when the views lag)."""
 
     position: int
     organization_ids: list[str] = field(default_factory=list)
     user_ids: list[str] = field(default_factory=list)
     new_key: NewKey | None = None
     tokens: list[str] = field(default_factory=list)
+    decided: tuple[Any, ...] = ()
+
+    def of(self, cls: type[T]) -> list[T]:
+        return [a for a in self.decided if isinstance(a, cls)]

@@ -50,7 +50,7 @@ class IdentityCommands:
             key, new_key = self._issue(cmd.actor, user_id, cmd.key_alias, list(cmd.models),
                                        None, cmd.duration)
         aggregates = [user] if key is None else [user, key]
-        return Done(self._save(*aggregates), user_ids=[user_id], new_key=new_key)
+        return Done(self._save(*aggregates), user_ids=[user_id], new_key=new_key, decided=(user,))
 
     @retry_on_conflict
     def generate_key(self, cmd: GenerateKey) -> Done:

@@ -28,6 +28,7 @@ from orgledger.domain.values import Actor, BudgetLimits
 
 from .append_condition import GUARDED_RECORDERS, AppendCondition
 from .commands import AddMembers, CreateOrg, DeleteOrgs, Done, RemoveMember, UpdateMember, UpdateOrg
+from .deadline import current_deadline
 from .identity import IdentityCommands
 from .mapper import MsgspecMapper
 from .ports import Directory
@@ -102,7 +103,7 @@ class OrgLedger(IdentityCommands, Application):
             # The store refuses a second organization with this id: no read beforehand.
             self._refuse_existing(organization_id)
             raise
-        return Done(position, organization_ids=[organization_id])
+        return Done(position, organization_ids=[organization_id], decided=(org, budget))
 
     @retry_on_conflict
     def update_org(self, cmd: UpdateOrg) -> Done:
@@ -124,7 +125,7 @@ class OrgLedger(IdentityCommands, Application):
             org.update(actor=cmd.actor, **org_fields)
         # Decided, and so timestamped, in the order saved: the log stays in timestamp order.
         budget.update(cmd.limits, cmd.actor)
-        return Done(self._save(org, budget), organization_ids=[cmd.organization_id])
+        return Done(self._save(org, budget), organization_ids=[cmd.organization_id], decided=(org, budget))
 
     @retry_on_conflict
     def delete_orgs(self, cmd: DeleteOrgs) -> Done:
@@ -174,6 +175,7 @@ class OrgLedger(IdentityCommands, Application):
         org = self._active_org(cmd.organization_id)
         changed: list[Any] = []
         user_ids: list[str] = []
+        users: list[User] = []
         # Users this command creates are not in the directory yet; the same email listed
         # twice must find the first one, not create a second user with that email.
         created: dict[str, User] = {}
@@ -188,6 +190,7 @@ class OrgLedger(IdentityCommands, Application):
             if user.user_id in user_ids:
                 raise MemberExistsError(f"User {user.user_id} is listed twice")
             user_ids.append(user.user_id)
+            users.append(user)
             # A user created by this command has no membership to look for: memberships are
             # only ever saved together with their user (and the store would refuse a second).
             is_new = user.version == len(user.pending_events)
@@ -202,6 +205,7 @@ class OrgLedger(IdentityCommands, Application):
             self._save(*changed, condition=condition),
             organization_ids=[cmd.organization_id],
             user_ids=user_ids,
+            decided=(*users, *(m for m in changed if isinstance(m, Membership))),
         )
 
     @retry_on_conflict
@@ -231,6 +235,7 @@ class OrgLedger(IdentityCommands, Application):
             self._save(*changed, membership, condition=condition),
             organization_ids=[cmd.organization_id],
             user_ids=[membership.user_id],
+            decided=(membership, *changed),
         )
 
     @retry_on_conflict
@@ -252,7 +257,9 @@ class OrgLedger(IdentityCommands, Application):
         return getattr(self.mapper.to_domain_event(stored), "organization_id", None) in organization_ids
 
     def _save(self, *aggregates: Any, condition: AppendCondition | None = None) -> int:
-        recordings = self.save(*aggregates, condition=condition)
+        # The request's deadline goes with the events: the writer leaves them out if the
+        # caller has given up by the time it would write them (deadline.py).
+        recordings = self.save(*aggregates, condition=condition, deadline=current_deadline.get())
         if recordings:
             return recordings[-1].notification.id
         return self.recorder.max_notification_id() or 0

@@ -12,6 +12,8 @@ from eventsourcing.persistence import OperationalError, RecordConflictError
 
 from orgledger.domain.errors import DomainError
 
+from .deadline import check_deadline
+
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_ATTEMPTS = 50
 conflict_observers: list[Callable[[str], None]] = []
@@ -34,6 +36,7 @@ def retry_on_conflict(method: F) -> F:
                 except (RecordConflictError, OperationalError):
                     if attempt == MAX_ATTEMPTS:
                         raise
+                    check_deadline()  # past it, the caller has been answered: stop here
                     for observe in conflict_observers:
                         observe(method.__name__)
                     # Jitter spreads out writers that collided, so the next attempt rarely collides again.

@@ -246,8 +246,8 @@ class OrganizationsView(Projection):
         ).all()
         members: dict[str, list[dict[str, Any]]] = {}
         for row in self._members(cur, [o["organization_id"] for o in orgs] if where else None):
-            members.setdefault(row["organization_id"], []).append(_membership_shape(row))
-        return [_org_shape(o, members.get(o["organization_id"], [])) for o in orgs]
+            members.setdefault(row["organization_id"], []).append(membership_shape(row))
+        return [org_shape(o, members.get(o["organization_id"], [])) for o in orgs]
 
     def _members(self, cur: Cursor, organization_ids: list[str] | None) -> list[dict[str, Any]]:
         """Memberships of these organizations (None: of every organization), each
@@ -291,7 +291,7 @@ class OrganizationsView(Projection):
         ).one()
         if row is None:
             return None
-        shape = _membership_shape(row)
+        shape = membership_shape(row)
         if row["budget_id"] is not None:
             shape["litellm_budget_table"] = self.budget(cur, row["budget_id"])
         return shape
@@ -300,14 +300,14 @@ class OrganizationsView(Projection):
         row = cur.execute(
             f"SELECT * FROM {self.t['budgets']} WHERE budget_id=?", (budget_id,)
         ).one()
-        return None if row is None else _budget_shape(row)
+        return None if row is None else budget_shape(row)
 
     def users(self, cur: Cursor, user_ids: list[str]) -> list[dict[str, Any]]:
         shapes = []
         for user_id in user_ids:
             row = cur.execute(f"SELECT * FROM {self.t['users']} WHERE user_id=?", (user_id,)).one()
             if row is not None:
-                shapes.append(_user_shape(row))
+                shapes.append(user_shape(row))
         return shapes
 
     def user_ids_by_email(self, cur: Cursor, email: str) -> list[str]:
@@ -332,14 +332,14 @@ class OrganizationsView(Projection):
         return [r["user_id"] for r in rows]
 
 
-def _budget_shape(row: dict[str, Any]) -> dict[str, Any]:
+def budget_shape(row: dict[str, Any]) -> dict[str, Any]:
     shape: dict[str, Any] = {"budget_id": row["budget_id"]}
     for f in BUDGET_FIELDS:
         shape[f] = from_json(row[f]) if f == "model_max_budget" else row[f]
     return shape
 
 
-def _membership_shape(row: dict[str, Any]) -> dict[str, Any]:
+def membership_shape(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "user_id": row["user_id"],
         "organization_id": row["organization_id"],
@@ -353,7 +353,7 @@ def _membership_shape(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _org_shape(row: dict[str, Any], members: list[dict[str, Any]]) -> dict[str, Any]:
+def org_shape(row: dict[str, Any], members: list[dict[str, Any]]) -> dict[str, Any]:
     permission = from_json(row["object_permission"])
     return {
         "organization_id": row["organization_id"],
@@ -365,7 +365,7 @@ def _org_shape(row: dict[str, Any], members: list[dict[str, Any]]) -> dict[str, 
         "created_by": row["created_by"],
         "updated_by": row["updated_by"],
         "users": None,
-        "litellm_budget_table": _budget_shape(row),
+        "litellm_budget_table": budget_shape(row),
         "object_permission": permission,
         "object_permission_id": permission["object_permission_id"] if permission else None,
         "members": members,
@@ -380,7 +380,7 @@ def _raw_org_shape(row: dict[str, Any], budget: dict[str, Any] | None) -> dict[s
     budget_row = None
     if budget is not None:
         budget_row = {
-            **_budget_shape(budget),
+            **budget_shape(budget),
             "budget_reset_at": None,
             "created_at": budget["created_at"],
             "created_by": budget["created_by"],
@@ -407,7 +407,7 @@ def _raw_org_shape(row: dict[str, Any], budget: dict[str, Any] | None) -> dict[s
     }
 
 
-def _user_shape(row: dict[str, Any]) -> dict[str, Any]:
+def user_shape(row: dict[str, Any]) -> dict[str, Any]:
     return {
         "user_id": row["user_id"],
         "max_budget": row["max_budget"],
