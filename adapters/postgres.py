@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import psycopg
-from eventsourcing.postgres import PostgresDatastore
+from eventsourcing.postgres import PostgresDatastore, PostgresFactory
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
@@ -72,12 +72,31 @@ class Target:
     def conninfo(self) -> str:
         return psycopg.conninfo.make_conninfo(
             host=self.host, port=self.port, user=self.user, password=self.password,
-            dbname=self.dbname, connect_timeout=10,
-            # Keepalives on both ends: a projector cut off by the network notices within about
-            # 25 s, and the server frees its lock for a standby as soon, not after TCP's 2 hours.
-            keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
+            dbname=self.dbname, **CLIENT_TIMEOUTS,
+            # Keepalives on the server's end too: it frees a cut-off projector's lock for a
+            # standby within about 25 s, not after TCP's 2 hours.
             options="-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3",
         )
+
+
+# How every connection behaves when PostgreSQL stops answering: a connect gives up after a few
+# seconds, and a connection whose data is not acknowledged (a cut network) fails after
+# tcp_user_timeout instead of TCP's minutes. A request then meets its deadline, and a commit
+# that was sent learns its fate in bounded time (deadline.py).
+CLIENT_TIMEOUTS: dict[str, Any] = {
+    "connect_timeout": 3, "tcp_user_timeout": 5000,
+    "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+}
+# Seconds a request waits for a pooled connection before it is answered 503.
+POOL_TIMEOUT = 5
+
+
+class TimedPostgresFactory(PostgresFactory):
+    """eventsourcing's PostgreSQL factory, whose pool's connections use CLIENT_TIMEOUTS."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.datastore.pool.kwargs.update(CLIENT_TIMEOUTS)  # before the pool opens
 
 
 def parse_database_url(url: str) -> Target:
@@ -123,7 +142,7 @@ def ledger_env(settings: Settings, role: str = "api") -> dict[str, str]:
     target = parse_database_url(settings.database_url or "")
     pool = _pool(role, "events", os.environ)
     return {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "PERSISTENCE_MODULE": get_topic(TimedPostgresFactory),
         "POSTGRES_DBNAME": target.dbname,
         "POSTGRES_HOST": target.host,
         "POSTGRES_PORT": str(target.port),
@@ -132,7 +151,7 @@ def ledger_env(settings: Settings, role: str = "api") -> dict[str, str]:
         "POSTGRES_SCHEMA": settings.pg_schema,
         "POSTGRES_POOL_SIZE": str(pool.size),
         "POSTGRES_MAX_OVERFLOW": str(pool.overflow),
-        "POSTGRES_CONNECT_TIMEOUT": "30",
+        "POSTGRES_CONNECT_TIMEOUT": str(POOL_TIMEOUT),
         # A broken connection found at checkout is replaced instead of failing a request.
         "POSTGRES_PRE_PING": "y",
         # The append condition is checked in Python inside the insert transaction; the
@@ -145,12 +164,14 @@ def ledger_env(settings: Settings, role: str = "api") -> dict[str, str]:
 def view_datastore(settings: Settings, role: str = "api") -> PostgresDatastore:
     target = parse_database_url(settings.database_url or "")
     pool = _pool(role, "views", os.environ)
-    return PostgresDatastore(
+    datastore = PostgresDatastore(
         dbname=target.dbname, host=target.host, port=target.port, user=target.user,
         password=target.password, schema=settings.pg_schema, pool_size=pool.size,
-        max_overflow=pool.overflow, pre_ping=True, connect_timeout=30,
+        max_overflow=pool.overflow, pre_ping=True, connect_timeout=POOL_TIMEOUT,
         idle_in_transaction_session_timeout=5,
     )
+    datastore.pool.kwargs.update(CLIENT_TIMEOUTS)  # before the pool opens
+    return datastore
 
 
 _local_progress: dict[tuple[str, str], LocalProgress] = {}

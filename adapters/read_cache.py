@@ -200,7 +200,7 @@ class PostgresViewsVersion:
 
     def _ask(self) -> Hashable:
         if self._connection is None:
-            self._connection = psycopg.connect(**self._connect_kwargs, autocommit=True, connect_timeout=30,
+            self._connection = psycopg.connect(**self._connect_kwargs, autocommit=True,
                                                application_name=APPLICATION_NAME)
             self._cursor = self._connection.cursor()  # one cursor, not one per question
         return self._cursor.execute(self._statement, prepare=True).fetchone()

@@ -79,7 +79,8 @@ class Runtime:
         return self.store.transaction(commit=False)
 
     def org_after(self, done: Done, organization_id: str) -> dict[str, Any]:
-        """The organization as the views show it once `done` is applied (the caller settled)."""
+        """The organization as the views show it once `done` is applied."""
+        self.settle(done.position)
         with self.read() as cur:
             org = self.organizations.org(cur, organization_id)
         if org is None:
