@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, RecordConflictError
 from pydantic import ValidationError
 from starlette.requests import Request
@@ -100,7 +101,7 @@ def to_response(exc: Exception) -> Response:
     if isinstance(exc, DeadlineExceeded):
         return unavailable("The request was not applied: it did not finish within its deadline "
                            "(ORGLEDGER_REQUEST_TIMEOUT). It is safe to retry.")
-    if isinstance(exc, OperationalError | InterfaceError):
+    if isinstance(exc, DATABASE_UNAVAILABLE):
         return unavailable(f"The database is unavailable; the request was not applied: {exc}")
     if isinstance(exc, ViewsUnavailable):
         return unavailable(f"The read models are unavailable; the request was not applied: {exc}")
@@ -109,6 +110,11 @@ def to_response(exc: Exception) -> Response:
         return to_response(DetailError(409, "The request conflicted with concurrent changes "
                                             "and was not applied; retry it."))
     raise exc
+
+
+# Raised when PostgreSQL cannot be reached: by eventsourcing's stores, or by psycopg directly on
+# the connections of our own (the read cache's version question).
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError)
 
 
 def unavailable(message: str) -> Response:
@@ -128,7 +134,6 @@ EXCEPTION_HANDLERS = {
     RecordConflictError: handle,
     OutcomeUnknown: handle,
     DeadlineExceeded: handle,
-    OperationalError: handle,
-    InterfaceError: handle,
+    **{error: handle for error in DATABASE_UNAVAILABLE},
     ViewsUnavailable: handle,
 }
