@@ -18,6 +18,7 @@ from orgledger.application.commands import Done
 from orgledger.application.deadline import Deadline, DeadlineExceeded, current_deadline
 from orgledger.domain.values import Actor
 
+from . import idempotency
 from .auth import CHANGED_BY_HEADER, Caller
 from .errors import DetailError, RequestValidationError, json_response, validation_errors
 
@@ -126,13 +127,20 @@ def endpoint(route: str, handler: Handler, *, body: type[BaseModel] | None = Non
                 query=query_params,
             )
             request.state.actor = call.actor  # the request log names who acted
-            result = handler(call, parsed)
+
+            def respond() -> Response:
+                result = handler(call, parsed)
+                response = result if isinstance(result, Response) else json_response(result)
+                if call.views_lag is not None:
+                    response.headers[VIEWS_LAG_HEADER] = str(call.views_lag)
+                return response
+
+            key = request.headers.get(idempotency.HEADER)
+            if key is None or body is None:
+                return respond()
+            return idempotency.run_idempotent(runtime.ledger, route, caller, call.actor, key, data, respond)
         finally:
             current_deadline.reset(token)
-        response = result if isinstance(result, Response) else json_response(result)
-        if call.views_lag is not None:
-            response.headers[VIEWS_LAG_HEADER] = str(call.views_lag)
-        return response
 
     async def run(request: Request) -> Response:
         runtime = request.app.state.runtime

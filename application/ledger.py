@@ -29,6 +29,7 @@ from orgledger.domain.values import Actor, BudgetLimits
 from .append_condition import GUARDED_RECORDERS, AppendCondition
 from .commands import AddMembers, CreateOrg, DeleteOrgs, Done, RemoveMember, UpdateMember, UpdateOrg
 from .deadline import current_deadline
+from .idempotency import IdempotentRequests, pending_claim
 from .identity import IdentityCommands
 from .mapper import MsgspecMapper
 from .ports import Directory
@@ -39,7 +40,7 @@ JOINING_TOPICS = (get_topic(Membership.MemberAdded), get_topic(Membership.Member
 CASCADE_TOPICS = (*JOINING_TOPICS, get_topic(Key.KeyIssued))
 
 
-class OrgLedger(IdentityCommands, Application):
+class OrgLedger(IdentityCommands, IdempotentRequests, Application):
     name = "orgledger"
     directory: Directory
 
@@ -259,7 +260,10 @@ class OrgLedger(IdentityCommands, Application):
     def _save(self, *aggregates: Any, condition: AppendCondition | None = None) -> int:
         # The request's deadline goes with the events: the writer leaves them out if the
         # caller has given up by the time it would write them (deadline.py).
-        recordings = self.save(*aggregates, condition=condition, deadline=current_deadline.get())
+        recordings = self.save(*self.with_claim(aggregates), condition=condition,
+                               deadline=current_deadline.get())
+        if (claim := pending_claim.get()) is not None:
+            claim.saved = True
         if recordings:
             return recordings[-1].notification.id
         return self.recorder.max_notification_id() or 0

@@ -27,3 +27,7 @@ def user_uuid(user_id: str) -> UUID:
 
 def key_uuid(token_hash: str) -> UUID:
     return _id("key", token_hash)
+
+
+def idempotency_uuid(scope: str, key: str) -> UUID:
+    return _id("idempotency", scope, key)

@@ -32,7 +32,8 @@ def test_bad_database_urls_are_refused_with_a_reason(url: str, says: str) -> Non
 def test_the_schema_and_pools_reach_eventsourcing() -> None:
     env = postgres.ledger_env(Settings(database_url="postgres://u:pw@h:5433/db", pg_schema="tenant_a",
                                        backend="postgres"))
-    assert env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+    # eventsourcing's PostgreSQL factory, with bounded connect and TCP timeouts on its pool.
+    assert env["PERSISTENCE_MODULE"].endswith(":TimedPostgresFactory")
     assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DBNAME"]) == ("h", "5433", "db")
     assert env["POSTGRES_SCHEMA"] == "tenant_a"
     assert env["APPLICATION_RECORDER_TOPIC"].endswith(":GuardedPostgresRecorder")
