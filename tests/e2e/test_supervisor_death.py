@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,12 +17,13 @@ import httpx
 import pytest
 
 from orgledger.adapters import postgres
+from orgledger.adapters.supervision import CLOSE_SECONDS, GRACE_ENV
 from tests.conftest import ADMIN, MASTER_KEY
 from tests.e2e import orgledger_processes as processes
-from tests.e2e.server import running_server, stop
+from tests.e2e.server import running_server, server_env, stop
 from tests.postgres import fresh_schema, postgres_settings
 
-pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
+pytestmark = pytest.mark.e2e
 # Workers notice at once (a pipe closes); this leaves room for a loaded machine.
 ORPHAN_SECONDS = 5.0
 
@@ -51,6 +54,7 @@ def listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+@pytest.mark.postgres
 def test_workers_exit_with_a_killed_supervisor_and_a_new_serve_takes_the_port(tmp_path: Path) -> None:
     with fresh_schema() as schema:
         settings = postgres_settings(schema, tmp_path, MASTER_KEY)
@@ -83,3 +87,21 @@ def test_workers_exit_with_a_killed_supervisor_and_a_new_serve_takes_the_port(tm
                 assert postgres.projector_pid(conn, settings) is not None
             assert stop(second.process) == 0, second.log.read_text()
     assert gone_after < ORPHAN_SECONDS
+
+
+def test_a_worker_that_ignores_sigterm_still_exits_after_the_grace(tmp_path: Path) -> None:
+    """A stuck worker never acts on the SIGTERM its watcher sends: it is ended after the grace."""
+    with subprocess.Popen([sys.executable, "-m", "tests.e2e.stuck_worker"],
+                          env=server_env({GRACE_ENV: "0"}), cwd=processes.ROOT,
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE) as supervisor:
+        assert supervisor.stdout is not None
+        worker = int(supervisor.stdout.readline())
+        supervisor.kill()
+    try:
+        killed_at = time.monotonic()
+        processes.wait_until(lambda: not alive(worker), CLOSE_SECONDS + ORPHAN_SECONDS,
+                             what="the stuck worker to exit")
+        assert time.monotonic() - killed_at >= CLOSE_SECONDS - 0.5  # it was given its grace
+    finally:
+        if alive(worker):
+            os.kill(worker, signal.SIGKILL)
