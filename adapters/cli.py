@@ -57,6 +57,7 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
     from .metrics import MULTIPROC_ENV, prepare_multiprocess_dir
     from .request_log import configure_logging
     from .runtime import check_servable
+    from .supervision import GRACE_ENV
 
     settings = load_settings()
     if not settings.master_key:
@@ -67,6 +68,7 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
     except ConfigurationError as e:
         fail(str(e))
     os.environ.setdefault("ORGLEDGER_DATA_DIR", str(settings.data_dir))
+    os.environ[GRACE_ENV] = str(graceful_timeout)  # workers outlive a dead supervisor this long at most
     if workers > 1 and not os.environ.get(MULTIPROC_ENV):
         # Workers must share metric files, and learn the directory before they import prometheus-client.
         os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="orgledger-metrics-")

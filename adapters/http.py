@@ -27,6 +27,7 @@ from .org_routes import ROUTES as ORG_ROUTES
 from .request_log import RequestObserver, configure_logging, flush_logging
 from .runtime import VIEW_POOL_SIZE, Runtime, build_runtime
 from .settings import Settings
+from .supervision import follow_supervisor
 
 
 # The threads that run the endpoints' blocking work, one per pooled view connection. They are a
@@ -105,4 +106,5 @@ def create_app() -> Starlette:
     """uvicorn's factory: configuration from the environment, as `orgledger serve` sets it."""
     settings = Settings.from_env()
     configure_logging(settings.log_format)
+    follow_supervisor()  # in a worker of `serve --workers N`: no orphan may keep the port
     return build_app(settings)

@@ -4,11 +4,14 @@ Both backends serialise appends (SQLite has one writer; PostgreSQL locks the eve
 so a check made inside the insert transaction sees every earlier commit. The SQLite and
 PostgreSQL recorders write concurrent appends in one transaction (group_commit.py), one
 savepoint per append: a later append's check sees the earlier ones of its batch as well.
+An append conditioned on an aggregate's version also fails while that aggregate is fenced by a
+command in progress (fences.py), and is then retried after the command.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -33,11 +36,21 @@ from eventsourcing.postgres import PostgresAggregateRecorder
 from psycopg.sql import SQL, Identifier
 
 from .deadline import DeadlineExceeded, OutcomeUnknown
+from .fences import LocalFences, fence_key, hold_postgres_fences
 from .group_commit import Append, GroupCommit
 
 
 class AppendConditionFailed(IntegrityError):
     """Raised when a save's append condition no longer holds (retry the command)."""
+
+
+class AggregateFenced(AppendConditionFailed):
+    """Raised when an aggregate the append is conditioned on is fenced by a command in progress
+    (an organization being deleted): retry once that command is done (fences.py)."""
+
+
+def _unfenced(uid: UUID) -> bool:
+    return False
 
 
 @dataclass(frozen=True)
@@ -56,11 +69,15 @@ class AppendCondition:
         self,
         latest_version: Callable[[UUID], int | None],
         events_after: Callable[[int, tuple[str, ...]], Iterable[StoredEvent]],
+        fenced: Callable[[UUID], bool] = _unfenced,
     ) -> None:
-        """Raise AppendConditionFailed unless the condition holds; called inside the insert."""
+        """Raise AppendConditionFailed unless the condition holds; called inside the insert.
+        `fenced` is asked after `latest_version`, for the same aggregate."""
         for uid, version in self.versions.items():
             if (latest_version(uid) or 0) != version:
                 self.fail(f"{uid} changed")
+            if fenced(uid):
+                raise AggregateFenced(f"append condition: {uid} is fenced by a command in progress")
         if self.quiet_after is not None and self.quiet_topics:
             for stored in events_after(self.quiet_after, self.quiet_topics):
                 if self.quiet_match is None or self.quiet_match(stored):
@@ -71,14 +88,22 @@ class AppendCondition:
 
 
 class GuardedPOPORecorder(POPOApplicationRecorder):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fences = LocalFences()
+
+    def fence(self, ids: Iterable[UUID]) -> AbstractContextManager[None]:
+        return self.fences.hold(ids)
+
     def _insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
-        with self._database_lock:
+        with self._database_lock, self.fences.guard:
             _claim(kwargs)
             condition: AppendCondition | None = kwargs.get("condition")
             if condition:
                 condition.check(
                     lambda uid: max(self._stored_events_index[str(uid)], default=0),
                     lambda after, topics: (s for s in self._stored_events[after:] if s.topic in topics),
+                    self.fences.fenced,
                 )
             return super()._insert_events(stored_events, **kwargs)
 
@@ -104,13 +129,18 @@ class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.group = GroupCommit(self.write_batch)
+        # In-process fences suffice: `serve` refuses more than one process on SQLite.
+        self.fences = LocalFences()
+
+    def fence(self, ids: Iterable[UUID]) -> AbstractContextManager[None]:
+        return self.fences.hold(ids)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         return self.group.append(stored_events, kwargs)
 
     def write_batch(self, batch: list[Append]) -> None:
         """Every append in one transaction, each in a savepoint of its own (group_commit.py)."""
-        with self.datastore.get_connection(commit=True) as conn:
+        with self.fences.guard, self.datastore.get_connection(commit=True) as conn:
             c = conn.cursor()
             try:
                 self._write_appends(c, batch)
@@ -157,7 +187,7 @@ class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
                 )
                 return [_stored(r, UUID(r["originator_id"])) for r in c.fetchall()]
 
-            condition.check(latest_version, events_after)
+            condition.check(latest_version, events_after, self.fences.fenced)
         return super()._insert_events(c, stored_events, **kwargs)
 
 
@@ -165,6 +195,9 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.group = GroupCommit(self.write_batch)
+
+    def fence(self, ids: Iterable[UUID]) -> AbstractContextManager[None]:
+        return hold_postgres_fences(self.datastore, ids)
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
         if kwargs.get("condition") and self.datastore.enable_db_functions:
@@ -209,12 +242,18 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
                 Identifier(self.datastore.schema), Identifier(self.events_table_name)
             )
 
+            free: dict[UUID, bool] = {}
+
             def latest_version(uid: UUID) -> int | None:
+                # The fence's shared lock in the same round trip; never waits (fences.py).
                 curs.execute(
-                    SQL("SELECT MAX(originator_version) AS v FROM {} WHERE originator_id=%s").format(table),
-                    (uid,),
+                    SQL("SELECT MAX(originator_version) AS v, pg_try_advisory_xact_lock_shared(%s) AS free"
+                        " FROM {} WHERE originator_id=%s").format(table),
+                    (fence_key(self.datastore.schema, uid), uid),
                 )
-                return curs.fetchone()["v"]
+                row = curs.fetchone()
+                free[uid] = row["free"]
+                return row["v"]
 
             def events_after(after: int, topics: tuple[str, ...]) -> list[StoredEvent]:
                 curs.execute(
@@ -224,7 +263,7 @@ class GuardedPostgresRecorder(PostgresApplicationRecorder):
                 )
                 return [_stored(r, r["originator_id"]) for r in curs.fetchall()]
 
-            condition.check(latest_version, events_after)
+            condition.check(latest_version, events_after, lambda uid: not free[uid])
         if not stored_events:
             return []
         # The plain INSERT ... RETURNING; the lock and NOTIFY were issued once for the batch.

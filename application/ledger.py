@@ -131,6 +131,14 @@ class OrgLedger(IdentityCommands, IdempotentRequests, Application):
     @retry_on_conflict
     def delete_orgs(self, cmd: DeleteOrgs) -> Done:
         """Delete organizations with every membership and every key issued for them, all or none."""
+        # Joins (and keys issued) to these organizations wait from here until the save, so none
+        # lands between the read of the member list and the save and refuses it: under a stream
+        # of joins the delete would otherwise lose every race (application/fences.py).
+        fenced = [Organization.create_id(organization_id) for organization_id in cmd.organization_ids]
+        with self.recorder.fence(fenced):  # type: ignore[attr-defined]
+            return self._delete_orgs(cmd)
+
+    def _delete_orgs(self, cmd: DeleteOrgs) -> Done:
         # In the order decided, so the saved events are in timestamp order (audit relies on it).
         decided: list[Any] = []
         orgs, revoked = [], []

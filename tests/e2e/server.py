@@ -90,16 +90,19 @@ def running_server(
     command: Sequence[str] | None = None,
     cwd: Path | None = None,
     startup_timeout: float = STARTUP_SECONDS,
+    port: int | None = None,
 ) -> Iterator[Server]:
     """`orgledger serve` on a free port of 127.0.0.1, answering before the block starts.
 
     `env` is laid over the test process's environment (minus orgledger's own settings) with
     LITELLM_MASTER_KEY=MASTER_KEY by default; set ORGLEDGER_DATA_DIR to a tmp dir. `args` go after
-    `serve --host 127.0.0.1 --port N`. The process may already be stopped when the block ends.
+    `serve --host 127.0.0.1 --port N`; `port` picks N instead of a free port. The process may
+    already be stopped when the block ends.
     """
+    chosen = port
     full_env = server_env(env)
     for attempt in range(3):
-        port = free_port()
+        port = chosen or free_port()
         log = Path(tempfile.mkstemp(prefix="orgledger-serve-", suffix=".log")[1])
         with log.open("wb") as out:
             process = subprocess.Popen(
@@ -115,7 +118,7 @@ def running_server(
             process.wait()
             output = log.read_text(errors="replace")
             # Another process may have taken the port between free_port() and bind(): retry.
-            if "address already in use" in output.lower() and attempt < 2:
+            if "address already in use" in output.lower() and attempt < 2 and chosen is None:
                 continue
             raise RuntimeError(f"{e}; its output:\n{output}") from None
         break

@@ -82,8 +82,8 @@ def test_no_member_joins_an_organization_that_is_being_deleted(runtimes: list[Ru
     added: list[str] = []
 
     def add_while_deleting() -> None:
-        # Members keep joining while the delete is decided; the stream is finite, because a
-        # delete that keeps losing to new joins retries until they pause.
+        # Members keep joining while the delete is decided (they wait while it holds its fence;
+        # test_delete_not_starved.py bounds how long the delete takes under such a stream).
         for i in range(60):
             if i == 5:
                 deleting.set()
