@@ -45,8 +45,17 @@ class TcpForwarder:
         self._writers: set[asyncio.StreamWriter] = set()
         self._pumps: set[asyncio.Task[None]] = set()
         self._frozen = False
+        # (pattern, forward): the next client bytes holding `pattern` end their connection.
+        self._tripwire: tuple[bytes, bool] | None = None
+        self._silenced: set[int] = set()  # connections whose server's answers are dropped
 
     # Control, from any thread.
+
+    def trip_on(self, pattern: bytes, *, forward: bool) -> None:
+        """Cut the connection that next sends `pattern` to the server: before those bytes reach
+        it (`forward=False`), or after they did, so that the server acts on them but its answer
+        is lost (`forward=True`). Once."""
+        self._tripwire = (pattern, forward)
 
     def start(self) -> TcpForwarder:
         self._thread.start()
@@ -145,8 +154,9 @@ class TcpForwarder:
             self._writers.discard(writer)
             return
         self._writers.add(up_writer)
-        for source, sink in ((reader, up_writer), (up_reader, writer)):
-            pump = asyncio.ensure_future(self._pump(source, sink, (writer, up_writer)))
+        pair = (writer, up_writer)
+        for source, sink, upstream in ((reader, up_writer, True), (up_reader, writer, False)):
+            pump = asyncio.ensure_future(self._pump(source, sink, pair, upstream))
             self._pumps.add(pump)
             pump.add_done_callback(self._pumps.discard)
 
@@ -156,11 +166,24 @@ class TcpForwarder:
                 pass
 
     async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter,
-                    pair: tuple[asyncio.StreamWriter, asyncio.StreamWriter]) -> None:
+                    pair: tuple[asyncio.StreamWriter, asyncio.StreamWriter], upstream: bool) -> None:
         try:
             while data := await source.read(CHUNK):
                 if self._frozen:
                     continue  # a partition: bytes go nowhere, nobody is told
+                if id(pair) in self._silenced:
+                    continue  # the answer to the tripping bytes, and anything after it
+                tripped = upstream and self._tripwire is not None and self._tripwire[0] in data
+                if tripped:
+                    forward = self._tripwire[1]  # type: ignore[index]
+                    self._tripwire = None
+                    if forward:
+                        self._silenced.add(id(pair))
+                        sink.write(data)
+                        await sink.drain()
+                        await asyncio.sleep(0.2)  # the server acts; its answer is then lost
+                    self._silenced.discard(id(pair))
+                    return  # the finally below resets both ends
                 sink.write(data)
                 await sink.drain()
         except (OSError, asyncio.IncompleteReadError):

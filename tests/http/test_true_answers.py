@@ -225,3 +225,27 @@ def test_a_postgres_outage_answers_503_within_the_deadline_and_commits_nothing_l
     finally:
         check.close()
     assert aliases in (["before", "after"], [])
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("reached_server", [False, True], ids=["lost-before", "answer-lost"])
+def test_a_connection_lost_during_the_commit_is_503_of_unknown_outcome(
+    pg_schema: str, tmp_path: Path, reached_server: bool,
+) -> None:
+    with TcpForwarder("127.0.0.1", 5432) as forwarder:
+        settings = postgres_settings(pg_schema, tmp_path, MASTER_KEY)
+        settings = dataclasses.replace(settings, database_url=forwarder.url(PG_URL))
+        runtime, client = serve(settings)
+        projector = ProjectorService(settings).start()
+        try:
+            with client:
+                forwarder.trip_on(b"COMMIT", forward=reached_server)
+                response = client.post("/organization/new", json={"organization_alias": "in doubt"},
+                                       headers=ADMIN)
+                assert response.status_code == 503, response.text
+                assert "may or may not have been applied" in response.json()["error"]["message"]
+                # Not retried behind the caller's back: one event at most, as PostgreSQL decided.
+                assert len(created_orgs(runtime)) == (1 if reached_server else 0)
+        finally:
+            projector.stop()
+            runtime.close()
