@@ -91,6 +91,7 @@ def build_app(settings: Settings | None = None, runtime: Runtime | None = None) 
     routes = [
         *ORG_ROUTES,
         Route("/health/liveliness", liveliness, methods=["GET"]),
+        Route("/health/liveness", liveliness, methods=["GET"]),  # LiteLLM serves both spellings
         Route("/health/readiness", readiness, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         *IDENTITY_ROUTES,
