@@ -18,20 +18,27 @@ class Finding:
     check: str
     ok: bool
     detail: str
+    # A problem that does not fail the check (a weak key under ORGLEDGER_ENV=development).
+    warning: bool = False
 
     def line(self) -> str:
-        return f"{'ok  ' if self.ok else 'FAIL'} {self.check}: {self.detail}"
+        return f"{'warn' if self.warning else 'ok  ' if self.ok else 'FAIL'} {self.check}: {self.detail}"
 
 
 def master_key(settings: Settings) -> Finding:
     key = settings.master_key
     if not key:
         return Finding("master key", False, "LITELLM_MASTER_KEY is not set")
+    weakness = None
     if key in DEVELOPMENT_KEYS:
-        return Finding("master key", False, "LITELLM_MASTER_KEY is the development key; set a secret one")
-    if len(key) < MIN_KEY_LENGTH:
-        return Finding("master key", False,
-                       f"LITELLM_MASTER_KEY has {len(key)} characters; use at least {MIN_KEY_LENGTH}")
+        weakness = "LITELLM_MASTER_KEY is the development key; set a secret one"
+    elif len(key) < MIN_KEY_LENGTH:
+        weakness = f"LITELLM_MASTER_KEY has {len(key)} characters; use at least {MIN_KEY_LENGTH}"
+    if weakness and settings.environment == "development":
+        return Finding("master key", True, f"{weakness} before production (ORGLEDGER_ENV=development)",
+                       warning=True)
+    if weakness:
+        return Finding("master key", False, weakness)
     # Never the key itself: this output ends up in deploy logs.
     return Finding("master key", True, f"set, {len(key)} characters")
 

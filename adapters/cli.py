@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import shutil
 import signal
@@ -13,13 +14,9 @@ from types import FrameType
 
 import click
 
+from .cli_errors import OneLineErrors, fail
 from .cli_projections import projections
 from .settings import ConfigurationError, Settings
-
-
-def fail(message: str) -> None:
-    click.echo(f"orgledger: {message}", err=True)
-    sys.exit(2)
 
 
 def load_settings() -> Settings:
@@ -30,14 +27,16 @@ def load_settings() -> Settings:
         raise
 
 
-@click.group()
+@click.group(cls=OneLineErrors)
+@click.version_option(package_name="orgledger", message="%(prog)s %(version)s")
 def main() -> None:
     """orgledger: an event-sourced, LiteLLM-compatible organization API."""
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=4000, show_default=True, type=int)
+# As LiteLLM's proxy reads them; a flag wins over its variable.
+@click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True, show_envvar=True)
+@click.option("--port", envvar="PORT", default=4000, show_default=True, show_envvar=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--graceful-timeout", default=10, show_default=True, type=int,
               help="Seconds to finish requests in flight after SIGTERM.")
@@ -54,6 +53,7 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
     """Serve the HTTP API. SIGTERM: stop accepting, finish requests in flight, close the store, exit 0."""
     import uvicorn
 
+    from .check import store_location
     from .metrics import MULTIPROC_ENV, prepare_multiprocess_dir
     from .request_log import configure_logging
     from .runtime import check_servable
@@ -66,6 +66,10 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
         check_servable(settings, workers)
     except ConfigurationError as e:
         fail(str(e))
+    if settings.backend == "postgres":
+        from .postgres import check_reachable
+
+        check_reachable(settings)  # fails in seconds, in one line, rather than in the workers
     os.environ.setdefault("ORGLEDGER_DATA_DIR", str(settings.data_dir))
     if workers > 1 and not os.environ.get(MULTIPROC_ENV):
         # Workers must share metric files, and learn the directory before they import prometheus-client.
@@ -73,7 +77,7 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
         atexit.register(shutil.rmtree, os.environ[MULTIPROC_ENV], True)
     if os.environ.get(MULTIPROC_ENV):
         prepare_multiprocess_dir(Path(os.environ[MULTIPROC_ENV]))
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, settings.log_level)
     install_exit_handlers()
     projector = None
     if settings.backend == "postgres" and not no_projector:
@@ -81,6 +85,9 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
 
         # In this (supervising) process, so N workers still mean one projector.
         projector = ProjectorService(settings).start()
+    log = logging.getLogger("orgledger")
+    log.info("store: %s", store_location(settings))
+    log.info("listening on http://%s:%d", f"[{host}]" if ":" in host else host, port)
     try:
         uvicorn.run(
             "orgledger.adapters.http:create_app",
@@ -91,7 +98,8 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
             http=http_impl,
             loop=loop_impl,
             timeout_graceful_shutdown=graceful_timeout,
-            log_level="warning",
+            # uvicorn's own lines from warnings up (orgledger's level decides the rest).
+            log_level=max(settings.log_level, "WARNING", key=logging.getLevelName).lower(),
             log_config=None,
             access_log=False,
         )

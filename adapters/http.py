@@ -105,5 +105,5 @@ def build_app(settings: Settings | None = None, runtime: Runtime | None = None) 
 def create_app() -> Starlette:
     """uvicorn's factory: configuration from the environment, as `orgledger serve` sets it."""
     settings = Settings.from_env()
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, settings.log_level)
     return build_app(settings)

@@ -202,8 +202,9 @@ class BatchingHandler(logging.Handler):
         super().close()
 
 
-def configure_logging(log_format: str) -> None:
-    """Send orgledger's and uvicorn's log lines to stdout in the chosen format (idempotent)."""
+def configure_logging(log_format: str, level: str = "INFO") -> None:
+    """Send orgledger's and uvicorn's log lines to stdout in the chosen format (idempotent);
+    orgledger's from `level` up (WARNING and above leave out the request lines)."""
     stream = logging.StreamHandler(sys.stdout)
     stream.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     handler = BatchingHandler(stream)
@@ -215,7 +216,7 @@ def configure_logging(log_format: str) -> None:
             old.stop()
         logger.addHandler(handler)
         logger.propagate = False
-    logging.getLogger("orgledger").setLevel(logging.INFO)
+    logging.getLogger("orgledger").setLevel(level)
 
 
 def flush_logging() -> None:
