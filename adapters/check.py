@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .postgres import parse_database_url
+from .postgres import one_line, parse_database_url
 from .runtime import build_runtime
 from .settings import Settings
 
@@ -71,13 +71,13 @@ def run_checks(settings: Settings) -> Iterator[Finding]:
     try:
         runtime = build_runtime(settings, catch_up=False)
     except Exception as e:  # any failure to open the store is the finding
-        yield Finding("store", False, f"cannot open the {store_location(settings)}: {e}")
+        yield Finding("store", False, f"cannot open the {store_location(settings)}: {one_line(e)}")
         return
     try:
         head = runtime.ledger.recorder.max_notification_id() or 0
         positions = runtime.projector.positions()
     except Exception as e:
-        yield Finding("store", False, f"cannot read the {store_location(settings)}: {e}")
+        yield Finding("store", False, f"cannot read the {store_location(settings)}: {one_line(e)}")
         return
     finally:
         runtime.close()
