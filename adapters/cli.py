@@ -55,7 +55,7 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
 
     from .check import store_location
     from .metrics import MULTIPROC_ENV, prepare_multiprocess_dir
-    from .request_log import configure_logging
+    from .request_log import configure_logging, uvicorn_level
     from .runtime import check_servable
 
     settings = load_settings()
@@ -70,6 +70,9 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
         from .postgres import check_reachable
 
         check_reachable(settings)  # fails in seconds, in one line, rather than in the workers
+    if settings.backend == "sqlite":
+        # Here rather than in a worker: a folder it cannot create is then one line, not a traceback.
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("ORGLEDGER_DATA_DIR", str(settings.data_dir))
     if workers > 1 and not os.environ.get(MULTIPROC_ENV):
         # Workers must share metric files, and learn the directory before they import prometheus-client.
@@ -85,9 +88,7 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
 
         # In this (supervising) process, so N workers still mean one projector.
         projector = ProjectorService(settings).start()
-    log = logging.getLogger("orgledger")
-    log.info("store: %s", store_location(settings))
-    log.info("listening on http://%s:%d", f"[{host}]" if ":" in host else host, port)
+    logging.getLogger("orgledger").info("store: %s", store_location(settings))
     try:
         uvicorn.run(
             "orgledger.adapters.http:create_app",
@@ -98,8 +99,8 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
             http=http_impl,
             loop=loop_impl,
             timeout_graceful_shutdown=graceful_timeout,
-            # uvicorn's own lines from warnings up (orgledger's level decides the rest).
-            log_level=max(settings.log_level, "WARNING", key=logging.getLevelName).lower(),
+            # Its "running on" line becomes orgledger's "listening on" (request_log.ListeningLine).
+            log_level=uvicorn_level(settings.log_level),
             log_config=None,
             access_log=False,
         )

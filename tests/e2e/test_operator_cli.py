@@ -3,8 +3,10 @@ the log level, and errors that are one line naming the cause."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from importlib.metadata import version
 from pathlib import Path
@@ -93,3 +95,29 @@ def test_a_missing_store_is_one_line_naming_where_it_looked(tmp_path: Path) -> N
     assert done.returncode == 2
     assert done.stderr.startswith(f"orgledger: no event store at {tmp_path / 'nowhere' / 'events.db'}: ")
     assert done.stderr.count("\n") == 1
+
+
+def test_the_listening_line_comes_once_the_port_is_bound(tmp_path: Path) -> None:
+    env = {"ORGLEDGER_DATA_DIR": str(tmp_path / "data")}
+    log = tmp_path / "serve.log"
+    # --port 0: the line names the port the system chose, and that port answers.
+    process = serve_from_env(env, ["--port", "0"], log)
+    try:
+        deadline = time.monotonic() + 30
+        while not (found := re.search(r"listening on http://127\.0\.0\.1:(\d+)$", log.read_text(), re.M)):
+            assert time.monotonic() < deadline and process.poll() is None, log.read_text()
+            time.sleep(0.05)
+        assert httpx.get(f"http://127.0.0.1:{found.group(1)}/health/liveliness").status_code == 200
+        # A port already taken: no listening line, uvicorn's error, and a failed exit.
+        taken = serve_from_env(env, ["--port", found.group(1)], tmp_path / "taken.log")
+        assert taken.wait(30) != 0
+    finally:
+        assert stop(process) == 0
+    output = (tmp_path / "taken.log").read_text()
+    assert "address already in use" in output and "listening on" not in output
+
+
+def test_a_data_dir_serve_cannot_create_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    done = run([*orgledger_command(), "serve"], {"ORGLEDGER_DATA_DIR": str(tmp_path / "a-file" / "data")})
+    assert (done.returncode, done.stderr) == (2, f"orgledger: {tmp_path / 'a-file' / 'data'}: Not a directory\n")
