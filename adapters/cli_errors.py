@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from typing import Any
 
@@ -11,10 +12,10 @@ import eventsourcing.persistence
 import psycopg
 
 from .postgres import DatabaseUnreachable, one_line
-from .settings import ConfigurationError
+from .settings import ConfigurationError, Settings
 
-# eventsourcing wraps psycopg's errors in its own classes.
-DATABASE_ERRORS = (psycopg.OperationalError, eventsourcing.persistence.OperationalError)
+# The drivers' errors, and eventsourcing's classes that wrap them.
+STORE_ERRORS = (psycopg.Error, sqlite3.Error, eventsourcing.persistence.PersistenceError)
 
 
 def fail(message: str) -> None:
@@ -26,12 +27,14 @@ class OneLineErrors(click.Group):
     """The `orgledger` group: known failures of any subcommand become `orgledger: <cause>`, exit 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        if debugging():
+            return super().invoke(ctx)  # the whole traceback, for whoever asked for DEBUG
         try:
             return super().invoke(ctx)
         except (ConfigurationError, DatabaseUnreachable) as e:
             fail(str(e))
-        except DATABASE_ERRORS as e:
-            fail(f"PostgreSQL failed: {one_line(e)}")
+        except STORE_ERRORS as e:
+            fail(f"cannot use the {store()}: {one_line(e)}")
         except BrokenPipeError:
             # The reader went away (`orgledger audit log | head`): stop quietly, as cat does.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -40,3 +43,20 @@ class OneLineErrors(click.Group):
             # As coreutils word it: "orgledger: out/audit.jsonl: No such file or directory".
             where = f"{e.filename}: " if e.filename else ""
             fail(f"{where}{e.strerror or e}")
+
+
+def store() -> str:
+    """The store the settings name, as `orgledger check` names it (never the password)."""
+    from .check import store_location
+
+    try:
+        return store_location(Settings.from_env())
+    except Exception:  # the settings were fine a moment ago; this is only the message
+        return "store"
+
+
+def debugging() -> bool:
+    try:
+        return Settings.from_env().log_level == "DEBUG"
+    except ConfigurationError:
+        return False

@@ -121,3 +121,24 @@ def test_a_data_dir_serve_cannot_create_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("")
     done = run([*orgledger_command(), "serve"], {"ORGLEDGER_DATA_DIR": str(tmp_path / "a-file" / "data")})
     assert (done.returncode, done.stderr) == (2, f"orgledger: {tmp_path / 'a-file' / 'data'}: Not a directory\n")
+
+
+def test_a_store_file_that_is_not_a_database_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "events.db").write_bytes(b"not a database" * 400)
+    done = run([*orgledger_command(), "audit", "log"], {"ORGLEDGER_DATA_DIR": str(tmp_path)})
+    assert (done.returncode, done.stderr) == (2, f"orgledger: cannot use the SQLite in {tmp_path}: file is not a database\n")
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path: Path) -> None:
+    from orgledger.adapters.runtime import build_runtime
+    from orgledger.adapters.settings import Settings
+    from orgledger.application.commands import CreateOrg
+    from orgledger.domain.values import Actor
+
+    runtime = build_runtime(Settings(master_key="x", data_dir=tmp_path / "data", backend="sqlite"))
+    for i in range(1500):  # well over a pipe's 64 KiB of table lines
+        runtime.ledger.create_org(CreateOrg(actor=Actor(user_id="ops"), organization_alias=f"o{i}"))
+    runtime.close()
+    done = run(["bash", "-c", f"{orgledger_command()[0]} audit log | head -n 1; exit ${{PIPESTATUS[0]}}"],
+               {"ORGLEDGER_DATA_DIR": str(tmp_path / "data")})
+    assert (done.returncode, done.stdout.split()[0], done.stderr) == (1, "POSITION", "")
