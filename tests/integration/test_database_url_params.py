@@ -72,3 +72,13 @@ def test_sslmode_require_fails_in_one_line_with_libpqs_reason(tmp_path: Path) ->
     assert (done.returncode, done.stderr.count("\n")) == (2, 1), done.stderr
     assert "server does not support SSL, but SSL was required" in done.stderr
     assert seconds < 10
+
+
+def test_an_unknown_role_is_one_line_with_postgresqls_reason(tmp_path: Path) -> None:
+    where = parse_database_url(PG_URL)
+    url = f"postgresql://no_such_role_{uuid.uuid4().hex[:8]}@{where.host}:{where.port}/{where.dbname}"
+    done, seconds = run_cli("projections", "status", database_url=url, tmp_path=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"orgledger: cannot connect to PostgreSQL at {where.host}:{where.port}: role ")
+    assert done.stderr.endswith(" does not exist\n") and done.stderr.count("\n") == 1
+    assert seconds < 10
