@@ -2,25 +2,34 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# What serving needs, and the same plus the test tools: each install is redone when pyproject.toml changes.
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench bench-tools soak clean
+.PHONY: run test test-fast bench bench-tools soak clean image-check
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# The data lives where `orgledger` finds it from any folder (ORGLEDGER_DATA_DIR, default the
+# user's data folder); `serve` logs where.
+run: $(RUN_STAMP)
 	@if [ -z "$$LITELLM_MASTER_KEY" ]; then \
 	  echo "!!! WARNING: LITELLM_MASTER_KEY is not set; using the DEVELOPMENT key 'sk-1234'. !!!"; \
 	  echo "!!! Anyone who can reach this port is a proxy admin. Never use it in production. !!!"; \
 	fi
-	@echo "orgledger: serving http://127.0.0.1:$${PORT:-4000} (API docs at /docs); Ctrl-C stops it."
+	@echo "orgledger: serving http://$${HOST:-127.0.0.1}:$${PORT:-4000} (API docs at /docs); Ctrl-C stops it."
 	@LITELLM_MASTER_KEY=$${LITELLM_MASTER_KEY:-sk-1234} \
-	ORGLEDGER_DATA_DIR=$${ORGLEDGER_DATA_DIR:-./data} \
-	exec $(BIN)/orgledger serve --host 127.0.0.1 --port $${PORT:-4000}
+	exec $(BIN)/orgledger serve --host $${HOST:-127.0.0.1} --port $${PORT:-4000}
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -40,5 +49,10 @@ bench: $(STAMP)
 bench-tools: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 
+# Builds the container image from Debian packages and checks that it serves (deploy/image-check.sh);
+# needs podman, buildah and debootstrap, and takes a few minutes. Not part of `make test`.
+image-check:
+	deploy/image-check.sh
+
 clean:
-	rm -rf $(VENV) data build *.egg-info
+	rm -rf $(VENV) build *.egg-info

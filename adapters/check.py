@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .postgres import parse_database_url
+from .postgres import one_line, parse_database_url
 from .runtime import build_runtime
 from .settings import Settings
 
@@ -18,20 +18,27 @@ class Finding:
     check: str
     ok: bool
     detail: str
+    # A problem that does not fail the check (a weak key under ORGLEDGER_ENV=development).
+    warning: bool = False
 
     def line(self) -> str:
-        return f"{'ok  ' if self.ok else 'FAIL'} {self.check}: {self.detail}"
+        return f"{'warn' if self.warning else 'ok  ' if self.ok else 'FAIL'} {self.check}: {self.detail}"
 
 
 def master_key(settings: Settings) -> Finding:
     key = settings.master_key
     if not key:
         return Finding("master key", False, "LITELLM_MASTER_KEY is not set")
+    weakness = None
     if key in DEVELOPMENT_KEYS:
-        return Finding("master key", False, "LITELLM_MASTER_KEY is the development key; set a secret one")
-    if len(key) < MIN_KEY_LENGTH:
-        return Finding("master key", False,
-                       f"LITELLM_MASTER_KEY has {len(key)} characters; use at least {MIN_KEY_LENGTH}")
+        weakness = "LITELLM_MASTER_KEY is the development key; set a secret one"
+    elif len(key) < MIN_KEY_LENGTH:
+        weakness = f"LITELLM_MASTER_KEY has {len(key)} characters; use at least {MIN_KEY_LENGTH}"
+    if weakness and settings.environment == "development":
+        return Finding("master key", True, f"{weakness} before production (ORGLEDGER_ENV=development)",
+                       warning=True)
+    if weakness:
+        return Finding("master key", False, weakness)
     # Never the key itself: this output ends up in deploy logs.
     return Finding("master key", True, f"set, {len(key)} characters")
 
@@ -64,13 +71,13 @@ def run_checks(settings: Settings) -> Iterator[Finding]:
     try:
         runtime = build_runtime(settings, catch_up=False)
     except Exception as e:  # any failure to open the store is the finding
-        yield Finding("store", False, f"cannot open the {store_location(settings)}: {e}")
+        yield Finding("store", False, f"cannot open the {store_location(settings)}: {one_line(e)}")
         return
     try:
         head = runtime.ledger.recorder.max_notification_id() or 0
         positions = runtime.projector.positions()
     except Exception as e:
-        yield Finding("store", False, f"cannot read the {store_location(settings)}: {e}")
+        yield Finding("store", False, f"cannot read the {store_location(settings)}: {one_line(e)}")
         return
     finally:
         runtime.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import shutil
 import signal
@@ -13,13 +14,9 @@ from types import FrameType
 
 import click
 
+from .cli_errors import OneLineErrors, fail
 from .cli_projections import projections
 from .settings import ConfigurationError, Settings
-
-
-def fail(message: str) -> None:
-    click.echo(f"orgledger: {message}", err=True)
-    sys.exit(2)
 
 
 def load_settings() -> Settings:
@@ -30,14 +27,16 @@ def load_settings() -> Settings:
         raise
 
 
-@click.group()
+@click.group(cls=OneLineErrors)
+@click.version_option(package_name="orgledger", message="%(prog)s %(version)s")
 def main() -> None:
     """orgledger: an event-sourced, LiteLLM-compatible organization API."""
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=4000, show_default=True, type=int)
+# As LiteLLM's proxy reads them; a flag wins over its variable.
+@click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True, show_envvar=True)
+@click.option("--port", envvar="PORT", default=4000, show_default=True, show_envvar=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--graceful-timeout", default=10, show_default=True, type=int,
               help="Seconds to finish requests in flight after SIGTERM.")
@@ -54,8 +53,9 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
     """Serve the HTTP API. SIGTERM: stop accepting, finish requests in flight, close the store, exit 0."""
     import uvicorn
 
+    from .check import store_location
     from .metrics import MULTIPROC_ENV, prepare_multiprocess_dir
-    from .request_log import configure_logging
+    from .request_log import configure_logging, uvicorn_level
     from .runtime import check_servable
     from .supervision import GRACE_ENV
 
@@ -67,6 +67,13 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
         check_servable(settings, workers)
     except ConfigurationError as e:
         fail(str(e))
+    if settings.backend == "postgres":
+        from .postgres import check_reachable
+
+        check_reachable(settings)  # fails in seconds, in one line, rather than in the workers
+    if settings.backend == "sqlite":
+        # Here rather than in a worker: a folder it cannot create is then one line, not a traceback.
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("ORGLEDGER_DATA_DIR", str(settings.data_dir))
     os.environ[GRACE_ENV] = str(graceful_timeout)  # workers outlive a dead supervisor this long at most
     if workers > 1 and not os.environ.get(MULTIPROC_ENV):
@@ -75,7 +82,7 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
         atexit.register(shutil.rmtree, os.environ[MULTIPROC_ENV], True)
     if os.environ.get(MULTIPROC_ENV):
         prepare_multiprocess_dir(Path(os.environ[MULTIPROC_ENV]))
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, settings.log_level)
     install_exit_handlers()
     projector = None
     if settings.backend == "postgres" and not no_projector:
@@ -83,6 +90,7 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
 
         # In this (supervising) process, so N workers still mean one projector.
         projector = ProjectorService(settings).start()
+    logging.getLogger("orgledger").info("store: %s", store_location(settings))
     try:
         uvicorn.run(
             "orgledger.adapters.http:create_app",
@@ -93,7 +101,8 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
             http=http_impl,
             loop=loop_impl,
             timeout_graceful_shutdown=graceful_timeout,
-            log_level="warning",
+            # Its "running on" line becomes orgledger's "listening on" (request_log.ListeningLine).
+            log_level=uvicorn_level(settings.log_level),
             log_config=None,
             access_log=False,
         )

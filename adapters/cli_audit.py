@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Iterator
@@ -100,12 +101,27 @@ def state(organization_id: str, as_of: datetime | None, version: int | None) -> 
 
 
 @audit.command("export")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+              help="The file to write (its folder must exist); - for standard output.")
 def export_cmd(out: Path) -> None:
     """Write the log as JSONL, each line's sha256 chained to the line before."""
-    with ledger() as app, out.open("w", encoding="utf-8") as f:
+    to_stdout = str(out) == "-"
+    with ledger() as app, (stdout_utf8() if to_stdout else out.open("w", encoding="utf-8")) as f:
         count = export.export(app, f)
-    click.echo(f"exported {count} events to {out}")
+    # On stderr when the export itself is on stdout, so that a pipe gets only the export.
+    click.echo(f"exported {count} events to {'standard output' if to_stdout else out}", err=to_stdout)
+
+
+@contextmanager
+def stdout_utf8() -> Iterator[Any]:
+    """Standard output as the file would be written: UTF-8 whatever the locale (the hashes cover
+    the bytes `audit verify` reads back), left open for the process."""
+    stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", write_through=False)
+    try:
+        yield stream
+        stream.flush()
+    finally:
+        stream.detach()
 
 
 @audit.command("verify")

@@ -33,7 +33,7 @@ def run() -> None:
     if settings.backend != "postgres":
         fail("`projections run` needs PostgreSQL (set DATABASE_URL): on SQLite the serving "
              "process keeps its read models itself.")
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, settings.log_level)
     service = ProjectorService(settings)
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -92,6 +92,7 @@ def build_app(settings: Settings | None = None, runtime: Runtime | None = None) 
     routes = [
         *ORG_ROUTES,
         Route("/health/liveliness", liveliness, methods=["GET"]),
+        Route("/health/liveness", liveliness, methods=["GET"]),  # LiteLLM serves both spellings
         Route("/health/readiness", readiness, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
         *IDENTITY_ROUTES,
@@ -105,6 +106,6 @@ def build_app(settings: Settings | None = None, runtime: Runtime | None = None) 
 def create_app() -> Starlette:
     """uvicorn's factory: configuration from the environment, as `orgledger serve` sets it."""
     settings = Settings.from_env()
-    configure_logging(settings.log_format)
+    configure_logging(settings.log_format, settings.log_level)
     follow_supervisor()  # in a worker of `serve --workers N`: no orphan may keep the port
     return build_app(settings)

@@ -58,7 +58,7 @@ class GenerateKeyRequest(Body):
     key_alias: str | None = None
     models: list[str] | None = None
     organization_id: str | None = Field(None, description="Deleting this organization revokes the key.")
-    duration: str | None = Field(None, description="e.g. 30s, 10m, 1h, 7d; no expiry when absent.")
+    duration: str | None = Field(None, description="e.g. 30s, 10m, 1h, 7d, 1mo (calendar months); no expiry when absent.")
 
 
 class KeyRequest(Body):

@@ -72,6 +72,8 @@ ORG_OPERATIONS = [
 SERVICE_OPERATIONS = [
     Operation("GET", "/health/liveliness", "health_liveliness_health_liveliness_get", "Liveliness", "health",
               response=str, auth="none", description="Answers while the process runs."),
+    Operation("GET", "/health/liveness", "health_liveliness_health_liveness_get", "Liveness", "health",
+              response=str, auth="none", description="The same as /health/liveliness (LiteLLM serves both)."),
     Operation("GET", "/health/readiness", "health_readiness_health_readiness_get", "Readiness", "health",
               response=rs.HealthResponse, auth="none", errors={503: "HealthResponse"},
               description="200 while the event store and the read models are reachable, else 503."),

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote, urlsplit
-
+import eventsourcing.postgres
 import psycopg
-from eventsourcing.postgres import PostgresDatastore, PostgresFactory
+from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
@@ -61,22 +61,43 @@ def connections_needed(workers: int, projectors: int = 1) -> int:
 
 @dataclass(frozen=True)
 class Target:
-    """Where DATABASE_URL points."""
+    """Where DATABASE_URL points: every libpq parameter it names (sslmode, options, ...)."""
 
-    host: str
-    port: int
-    user: str
-    password: str
-    dbname: str
+    params: Mapping[str, str]
+
+    @property
+    def host(self) -> str:
+        return self.params["host"]
+
+    @property
+    def port(self) -> str:
+        return self.params.get("port") or "5432"
+
+    @property
+    def user(self) -> str:
+        return self.params.get("user") or "postgres"
+
+    @property
+    def password(self) -> str:
+        return self.params.get("password") or ""
+
+    @property
+    def dbname(self) -> str:
+        return self.params["dbname"]
 
     def conninfo(self) -> str:
+        # Keepalives on the server's end too: it frees a cut-off projector's lock for a standby
+        # within about 25 s, not after TCP's 2 hours. What DATABASE_URL sets itself wins; its
+        # `options` come after ours, so they win too.
+        keepalive_options = "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3"
+        options = " ".join(o for o in (keepalive_options, self.params.get("options")) if o)
         return psycopg.conninfo.make_conninfo(
-            host=self.host, port=self.port, user=self.user, password=self.password,
-            dbname=self.dbname, **CLIENT_TIMEOUTS,
-            # Keepalives on the server's end too: it frees a cut-off projector's lock for a
-            # standby within about 25 s, not after TCP's 2 hours.
-            options="-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3",
-        )
+            **{**CLIENT_TIMEOUTS, **self.params, "user": self.user, "port": self.port, "options": options})
+
+    def pool_conninfo(self) -> str:
+        """DATABASE_URL's parameters for eventsourcing's pools, which take only host, port, user,
+        password and dbname as arguments: psycopg adds this string to each connection's."""
+        return psycopg.conninfo.make_conninfo(**self.params)
 
 
 # How every connection behaves when PostgreSQL stops answering: a connect gives up after a few
@@ -91,42 +112,45 @@ CLIENT_TIMEOUTS: dict[str, Any] = {
 POOL_TIMEOUT = 5
 
 
-class TimedPostgresFactory(PostgresFactory):
-    """eventsourcing's PostgreSQL factory, whose pool's connections use CLIENT_TIMEOUTS."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.datastore.pool.kwargs.update(CLIENT_TIMEOUTS)  # before the pool opens
+def configure_pool(datastore: PostgresDatastore, conninfo: str) -> None:
+    """Every libpq parameter of DATABASE_URL, and CLIENT_TIMEOUTS where it sets none, on each
+    connection of the datastore's pool (which is not open yet: eventsourcing opens it on use)."""
+    datastore.pool.conninfo = conninfo
+    given = psycopg.conninfo.conninfo_to_dict(conninfo)
+    datastore.pool.kwargs.update({k: v for k, v in CLIENT_TIMEOUTS.items() if k not in given})
 
 
 def parse_database_url(url: str) -> Target:
-    parts = urlsplit(url)
-    if parts.scheme not in SCHEMES:
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in SCHEMES:
         raise ConfigurationError(
-            f"DATABASE_URL must start with postgresql:// or postgres://, not {parts.scheme or url!r}"
+            f"DATABASE_URL must start with postgresql:// or postgres://, not {scheme or 'something else'}"
         )
-    if parts.query:
-        # Silently dropping e.g. sslmode=require would weaken the connection; libpq reads PG* vars.
-        raise ConfigurationError(
-            "DATABASE_URL query parameters are not supported; set libpq variables such as "
-            "PGSSLMODE in the environment instead."
-        )
-    dbname = unquote(parts.path.lstrip("/"))
-    if not parts.hostname or not dbname:
+    try:
+        # libpq's own parser (through psycopg): percent-decoding, several hosts, and every query
+        # parameter libpq knows (sslmode, sslrootcert, options, connect_timeout, ...).
+        params = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError as e:
+        raise ConfigurationError(f"DATABASE_URL cannot be read: {str(e).strip()}") from None
+    if not params.get("host") or not params.get("dbname"):
         raise ConfigurationError(
             "DATABASE_URL needs a host and a database: postgresql://user:password@host:5432/dbname"
         )
-    try:
-        port = parts.port or 5432
-    except ValueError as e:
-        raise ConfigurationError(f"DATABASE_URL has a bad port: {e}") from None
-    return Target(
-        host=parts.hostname,
-        port=port,
-        user=unquote(parts.username or "postgres"),
-        password=unquote(parts.password or ""),
-        dbname=dbname,
-    )
+    ports = str(params.get("port") or "5432").split(",")
+    if not all(p.isdigit() and 0 < int(p) < 65536 for p in ports):
+        raise ConfigurationError(f"DATABASE_URL has a bad port: {params['port']!r}")
+    return Target({k: str(v) for k, v in params.items()})
+
+
+class PostgresFactory(eventsourcing.postgres.PostgresFactory):
+    """eventsourcing's factory for the event store, with all of DATABASE_URL's parameters (its
+    environment has no setting for sslmode, options and the like) and bounded timeouts."""
+
+    CONNINFO = "POSTGRES_CONNINFO"
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)
+        configure_pool(self.datastore, self.env.get(self.CONNINFO) or "")
 
 
 def _pool(role: str, pool: str, environ: Mapping[str, str]) -> PoolSize:
@@ -142,10 +166,11 @@ def ledger_env(settings: Settings, role: str = "api") -> dict[str, str]:
     target = parse_database_url(settings.database_url or "")
     pool = _pool(role, "events", os.environ)
     return {
-        "PERSISTENCE_MODULE": get_topic(TimedPostgresFactory),
+        "PERSISTENCE_MODULE": get_topic(PostgresFactory),
+        PostgresFactory.CONNINFO: target.pool_conninfo(),
         "POSTGRES_DBNAME": target.dbname,
         "POSTGRES_HOST": target.host,
-        "POSTGRES_PORT": str(target.port),
+        "POSTGRES_PORT": target.port,
         "POSTGRES_USER": target.user,
         "POSTGRES_PASSWORD": target.password,
         "POSTGRES_SCHEMA": settings.pg_schema,
@@ -170,7 +195,7 @@ def view_datastore(settings: Settings, role: str = "api") -> PostgresDatastore:
         max_overflow=pool.overflow, pre_ping=True, connect_timeout=POOL_TIMEOUT,
         idle_in_transaction_session_timeout=5,
     )
-    datastore.pool.kwargs.update(CLIENT_TIMEOUTS)  # before the pool opens
+    configure_pool(datastore, target.pool_conninfo())  # as PostgresFactory does for the events
     return datastore
 
 
@@ -190,6 +215,28 @@ def lock_key(settings: Settings, purpose: str) -> int:
     """A signed 64-bit advisory-lock key, one per schema and purpose."""
     digest = hashlib.blake2b(f"orgledger:{settings.pg_schema}:{purpose}".encode(), digest_size=8)
     return int.from_bytes(digest.digest(), "big", signed=True)
+
+
+class DatabaseUnreachable(Exception):
+    """PostgreSQL refused or did not answer a connection; the message says where and why."""
+
+
+def one_line(error: Exception) -> str:
+    """libpq's reason on one line, without the address (the caller names it) or FATAL's padding."""
+    text = " ".join(str(error).split())
+    return re.sub(r'^connection failed: (connection to server at .*?, port \d+ failed: )?(FATAL: )?', "", text)
+
+
+def check_reachable(settings: Settings, timeout: int = 5) -> None:
+    """One connection, with a short timeout: a command fails within seconds with libpq's reason,
+    rather than after the pools' 30 s of retries with none. DATABASE_URL's connect_timeout wins."""
+    target = parse_database_url(settings.database_url or "")
+    try:
+        with psycopg.connect(target.conninfo(), connect_timeout=target.params.get("connect_timeout", timeout)):
+            pass
+    except psycopg.OperationalError as e:
+        raise DatabaseUnreachable(
+            f"cannot connect to PostgreSQL at {target.host}:{target.port}: {one_line(e)}") from None
 
 
 def connect(settings: Settings) -> psycopg.Connection[Any]:

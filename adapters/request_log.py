@@ -202,8 +202,33 @@ class BatchingHandler(logging.Handler):
         super().close()
 
 
-def configure_logging(log_format: str) -> None:
-    """Send orgledger's and uvicorn's log lines to stdout in the chosen format (idempotent)."""
+class ListeningLine(logging.Filter):
+    """Of uvicorn's own INFO lines only one is kept: the one it logs once its socket is bound,
+    as orgledger's `listening on http://HOST:PORT` (the real port, also for --port 0)."""
+
+    PREFIX, SUFFIX = "Uvicorn running on ", " (Press CTRL+C to quit)"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        if not isinstance(record.msg, str) or not record.msg.startswith(self.PREFIX):
+            return False
+        record.msg = "listening on " + record.msg[len(self.PREFIX):].removesuffix(self.SUFFIX)
+        record.name = "orgledger"
+        return True
+
+
+def uvicorn_level(level: str) -> str:
+    """uvicorn's log level for orgledger's: its INFO lines pass ListeningLine, never its DEBUG ones."""
+    return "info" if level in ("DEBUG", "INFO") else level.lower()
+
+
+def configure_logging(log_format: str, level: str = "INFO") -> None:
+    """Send orgledger's and uvicorn's log lines to stdout in the chosen format (idempotent);
+    orgledger's from `level` up (WARNING and above leave out the request lines)."""
+    uvicorn_errors = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, ListeningLine) for f in uvicorn_errors.filters):
+        uvicorn_errors.addFilter(ListeningLine())
     stream = logging.StreamHandler(sys.stdout)
     stream.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     handler = BatchingHandler(stream)
@@ -215,7 +240,7 @@ def configure_logging(log_format: str) -> None:
             old.stop()
         logger.addHandler(handler)
         logger.propagate = False
-    logging.getLogger("orgledger").setLevel(logging.INFO)
+    logging.getLogger("orgledger").setLevel(level)
 
 
 def flush_logging() -> None:

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from eventsourcing.postgres import PostgresDatastore
@@ -156,6 +157,14 @@ def check_servable(settings: Settings, workers: int) -> None:
         raise ConfigurationError(
             "--workers > 1 needs PostgreSQL (set DATABASE_URL): with SQLite each worker would keep "
             "its own copy of the read models. Use --workers 1 on SQLite."
+        )
+    old_default = Path("data", "events.db")
+    if (settings.backend == "sqlite" and settings.default_data_dir and old_default.is_file()
+            and not (settings.data_dir / "events.db").exists()):
+        # ./data was the default once: serving an empty store beside it would split the log in two.
+        raise ConfigurationError(
+            f"ORGLEDGER_DATA_DIR is not set, so the store would be a new one in {settings.data_dir}, "
+            f"but {old_default.resolve()} exists here: set ORGLEDGER_DATA_DIR=./data to serve it"
         )
 
 

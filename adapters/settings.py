@@ -7,6 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import platformdirs
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+ENVIRONMENTS = ("production", "development")
+
 
 class ConfigurationError(Exception):
     """Raised when the environment does not describe a usable configuration."""
@@ -26,6 +31,11 @@ class Settings:
     read_cache_mb: int = 32
     # Seconds a request may take before it is answered 503 (and, if not yet written, dropped).
     request_timeout: float = 10.0
+    log_level: str = "INFO"
+    # "development" (`make run`): `orgledger check` warns about a weak master key instead of failing.
+    environment: str = "production"
+    # False when ORGLEDGER_DATA_DIR named the folder; True when it is the per-user default.
+    default_data_dir: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -48,9 +58,20 @@ class Settings:
             raise ConfigurationError(
                 f"ORGLEDGER_REQUEST_TIMEOUT must be a number of seconds above 0 and at most 3600, not {timeout!r}"
             )
+        # LiteLLM's LITELLM_LOG works too, so one setting serves the proxy and orgledger.
+        log_level = (env.get("ORGLEDGER_LOG_LEVEL") or env.get("LITELLM_LOG") or "INFO").upper()
+        if log_level not in LOG_LEVELS:
+            raise ConfigurationError(f"ORGLEDGER_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {log_level!r}")
+        environment = (env.get("ORGLEDGER_ENV") or "production").lower()
+        if environment not in ENVIRONMENTS:
+            raise ConfigurationError(f"ORGLEDGER_ENV must be production or development, not {environment!r}")
+        data_dir = env.get("ORGLEDGER_DATA_DIR")
         return cls(
             master_key=env.get("LITELLM_MASTER_KEY") or None,
-            data_dir=Path(env.get("ORGLEDGER_DATA_DIR", "data")).resolve(),
+            data_dir=Path(data_dir).resolve() if data_dir else default_data_dir(),
+            default_data_dir=not data_dir,
+            log_level=log_level,
+            environment=environment,
             database_url=database_url,
             pg_schema=env.get("ORGLEDGER_PG_SCHEMA", "public"),
             backend="postgres" if database_url else "sqlite",
@@ -60,3 +81,9 @@ class Settings:
             read_cache_mb=int(cache_mb),
             request_timeout=request_timeout,
         )
+
+
+def default_data_dir() -> Path:
+    """The same folder for `serve` and every command, wherever they run from: the user's data
+    folder (~/.local/share/orgledger on Linux, or $XDG_DATA_HOME/orgledger)."""
+    return platformdirs.user_data_path("orgledger")

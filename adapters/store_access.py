@@ -5,12 +5,16 @@ from __future__ import annotations
 from orgledger.application.ledger import OrgLedger
 from orgledger.projections.store import ViewStore
 
+from . import postgres
 from .runtime import ledger_env, view_datastore
 from .settings import ConfigurationError, Settings
 
 
 def check_store_exists(settings: Settings) -> None:
-    """Refuse to create an empty store where the operator expected an existing one."""
+    """Refuse to create an empty store where the operator expected an existing one, and fail
+    within seconds when PostgreSQL cannot be reached."""
+    if settings.backend == "postgres":
+        postgres.check_reachable(settings)
     if settings.backend == "sqlite" and not (settings.data_dir / "events.db").exists():
         raise ConfigurationError(
             f"no event store at {settings.data_dir / 'events.db'}: set ORGLEDGER_DATA_DIR to the "

@@ -83,7 +83,8 @@ class IdentityCommands:
         # The expiry is fixed from the command's time, so replays never recompute it.
         expires = None
         if duration is not None:
-            expires = datetime.now(timezone.utc) + parse_duration(duration)
+            now = datetime.now(timezone.utc)
+            expires = now + parse_duration(duration, now)
         raw = new_raw_key()
         token = token_of(raw)
         key = Key(token=token, user_id=user_id, key_alias=key_alias, models=models,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -14,7 +15,7 @@ from .ids import key_uuid
 from .values import Actor
 from .versioning import event_versions
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w|mo)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _TOKEN = re.compile(r"^[0-9a-f]{64}$")
 
@@ -29,18 +30,29 @@ def token_from_key_or_token(value: str) -> str:
     return value if _TOKEN.match(value) else token_of(value)
 
 
-def parse_duration(duration: str) -> timedelta:
-    """LiteLLM's key durations: a count and one of s, m, h, d, w ("30s", "10m", "1h", "7d")."""
+def parse_duration(duration: str, now: datetime | None = None) -> timedelta:
+    """LiteLLM's key durations: a count and one of s, m, h, d, w or mo ("30s", "10m", "1h", "7d",
+    "1mo"). Months are calendar months from `now` (default: this moment, UTC), as LiteLLM counts
+    them: the same day and time N months on, or the month's last day when it is shorter."""
     match = _DURATION.match(duration)
     if match is None:
         raise InvalidRequestError(
-            f"Invalid duration={duration!r}. Use a number followed by s, m, h, d or w, e.g. '30d'."
+            f"Invalid duration={duration!r}. Use a number followed by s, m, h, d, w or mo, e.g. '30d'."
         )
-    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    count, unit = int(match.group(1)), match.group(2)
     try:
-        return timedelta(seconds=seconds)
-    except OverflowError:
+        if unit == "mo":
+            start = now or datetime.now(UTC)
+            return add_months(start, count) - start
+        return timedelta(seconds=count * _UNIT_SECONDS[unit])
+    except (OverflowError, ValueError):
         raise InvalidRequestError(f"Invalid duration={duration!r}: too long") from None
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    index = moment.month - 1 + months
+    year, month = moment.year + index // 12, index % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
 
 
 @event_versions(KeyIssued=1, KeyRevoked=1)

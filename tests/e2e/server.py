@@ -26,7 +26,8 @@ import httpx
 MASTER_KEY = "sk-e2e-master-key"
 # Configuration the server must not inherit from whoever runs the tests.
 SCRUBBED = ("LITELLM_MASTER_KEY", "ORGLEDGER_DATA_DIR", "DATABASE_URL", "ORGLEDGER_PG_SCHEMA",
-            "ORGLEDGER_LOG_FORMAT", "ORGLEDGER_METRICS_REQUIRE_AUTH", "PROMETHEUS_MULTIPROC_DIR")
+            "ORGLEDGER_LOG_FORMAT", "ORGLEDGER_METRICS_REQUIRE_AUTH", "PROMETHEUS_MULTIPROC_DIR",
+            "ORGLEDGER_LOG_LEVEL", "LITELLM_LOG", "ORGLEDGER_ENV", "HOST", "PORT")
 # A deadline that catches a hung start even on a loaded machine; tests assert tighter bounds themselves.
 STARTUP_SECONDS = 30.0
 SHUTDOWN_SECONDS = 10.0

@@ -116,3 +116,16 @@ def test_a_database_url_nothing_answers_at_fails(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert (f"FAIL store: cannot open the PostgreSQL schema public in 127.0.0.1:{closed_port}/test: "
             in result.output)
+
+
+@pytest.mark.parametrize("key", ["sk-1234", "sk-short-key"])
+def test_a_weak_key_is_a_warning_under_the_development_environment(data_dir: Path, key: str) -> None:
+    # As `make run` sets it: the walk-through's check passes, and still says what to fix.
+    env = {"ORGLEDGER_DATA_DIR": str(data_dir), "LITELLM_MASTER_KEY": key, "DATABASE_URL": None,
+           "ORGLEDGER_ENV": "development"}
+    result = CliRunner().invoke(main, ["check"], env=env)
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert first.startswith("warn master key: LITELLM_MASTER_KEY ")
+    assert first.endswith(" before production (ORGLEDGER_ENV=development)")
+    assert key not in result.output

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
@@ -49,6 +50,12 @@ def test_the_installed_package_is_a_regular_install(installed: Path) -> None:
     module, assets = (Path(line) for line in done.stdout.split())
     assert module.is_relative_to(venv) and "site-packages" in module.parts
     assert assets.is_relative_to(venv) and (assets / "swagger-ui-bundle.js").is_file()
+
+
+def test_the_installed_package_runs_as_python_m_orgledger(installed: Path, tmp_path: Path) -> None:
+    for command in ([str(installed / "orgledger")], [str(installed / "python"), "-m", "orgledger"]):
+        done = subprocess.run([*command, "--version"], capture_output=True, text=True, cwd=tmp_path, timeout=60)
+        assert (done.returncode, done.stdout) == (0, f"orgledger {version('orgledger')}\n"), done.stderr
 
 
 def test_installed_orgledger_serves_the_api_the_document_and_the_docs(installed: Path, tmp_path: Path) -> None:

@@ -46,3 +46,13 @@ def test_make_run_serves_with_the_development_key_and_warns(tmp_path: Path) -> N
     assert f"serving {url}" in output
     assert exit_code == 0, output
     assert (tmp_path / "data" / "events.db").is_file()
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_installs_what_serving_needs_and_not_the_test_tools() -> None:
+    # --dry-run --always-make: the commands a fresh checkout would run, without running them.
+    plan = subprocess.run(["make", "--no-print-directory", "--dry-run", "--always-make", "run"], cwd=REPO,
+                          capture_output=True, text=True, timeout=60, check=True).stdout
+    installs = [line for line in plan.splitlines() if "pip install" in line and "--upgrade pip" not in line]
+    assert installs == [".venv/bin/python -m pip install --quiet -e ."]
+    assert "[test]" not in plan and "pytest" not in plan

@@ -24,12 +24,12 @@ def walkthrough_blocks() -> list[str]:
     return re.findall(r"```bash\n(.*?)```", section, re.S)
 
 
-def run_walkthrough(base_url: str) -> list[str]:
+def run_walkthrough(base_url: str, cwd: Path) -> list[str]:
     """Runs the blocks in one bash, as a person pasting them would; returns each block's output."""
     port = base_url.rsplit(":", 1)[1]
     steps = [block.replace("127.0.0.1:4000", f"127.0.0.1:{port}") for block in walkthrough_blocks()]
     script = "set -eo pipefail\n" + "".join(f"{step}\nprintf '\\n{END}\\n'\n" for step in steps)
-    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60, cwd=cwd)
     outputs = [o.strip() for o in done.stdout.split(f"\n{END}\n")]
     assert done.returncode == 0, (
         f"README step {len(outputs)} ({STEPS[len(outputs) - 1]}) failed:\n{done.stdout}\n{done.stderr}"
@@ -69,11 +69,17 @@ def check_answers(outputs: list[str]) -> None:
 
 
 def test_readme_walkthrough_works_as_written_and_again(tmp_path: Path) -> None:
-    env = {"LITELLM_MASTER_KEY": "sk-1234", "ORGLEDGER_DATA_DIR": str(tmp_path / "data")}
-    with running_server(env) as server:
-        first = run_walkthrough(server.url)
+    # As `make run` serves: the development key, the default data folder (here under a tmp
+    # XDG_DATA_HOME); the steps are pasted in a folder of their own.
+    env = {"LITELLM_MASTER_KEY": "sk-1234", "XDG_DATA_HOME": str(tmp_path / "share")}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with running_server(env, cwd=tmp_path) as server:
+        first = run_walkthrough(server.url, elsewhere)
         check_answers(first)
         # A second run on the same data (as after a restart of `make run`) works too.
-        second = run_walkthrough(server.url)
+        second = run_walkthrough(server.url, elsewhere)
         check_answers(second)
         assert second[0] != first[0]
+    assert (tmp_path / "share" / "orgledger" / "events.db").is_file()
+    assert list(elsewhere.iterdir()) == []

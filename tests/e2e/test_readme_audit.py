@@ -24,7 +24,9 @@ VARYING = [
 ]
 
 
-def normalized(text: str) -> str:
+def normalized(text: str, data_dir: Path) -> str:
+    # The README shows the default data folder of a user called "you".
+    text = text.replace(str(data_dir), "/home/you/.local/share/orgledger")
     for pattern, placeholder in VARYING:
         text = pattern.sub(placeholder, text)
     return text.rstrip()
@@ -45,15 +47,21 @@ def session() -> list[tuple[str, str]]:
 
 
 def test_readme_audit_session(tmp_path: Path) -> None:
-    # As `make run` serves: the development key and ./data, from the folder the commands run in.
-    env = {"LITELLM_MASTER_KEY": "sk-1234", "ORGLEDGER_DATA_DIR": "./data"}
+    # As `make run` serves: the development key and the default data folder (under a tmp
+    # XDG_DATA_HOME); the commands run in a folder of their own.
+    env = {"LITELLM_MASTER_KEY": "sk-1234", "XDG_DATA_HOME": str(tmp_path / "share")}
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
     with running_server(env, cwd=tmp_path) as server:
         port = server.url.rsplit(":", 1)[1]
+        # No LITELLM_MASTER_KEY in the commands' shell: only the check's command line sets it.
         shell_env = {**server_env(env), "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+        del shell_env["LITELLM_MASTER_KEY"]
         pairs = session()
         assert len(pairs) >= 10
         for command, expected in pairs:
             ran = subprocess.run(["bash", "-c", command.replace("127.0.0.1:4000", f"127.0.0.1:{port}")],
-                                 cwd=tmp_path, env=shell_env, stdout=subprocess.PIPE,
+                                 cwd=elsewhere, env=shell_env, stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, text=True, timeout=60)
-            assert normalized(ran.stdout) == normalized(expected), command
+            data_dir = tmp_path / "share" / "orgledger"
+            assert normalized(ran.stdout, data_dir) == normalized(expected, data_dir), command

@@ -110,6 +110,16 @@ def test_key_generate_returns_litellms_fields(client: TestClient) -> None:
     assert unknown.status_code == 404
 
 
+def test_a_key_of_one_month_expires_a_calendar_month_later(client: TestClient) -> None:
+    before = datetime.now(timezone.utc)
+    key = client.post("/key/generate", headers=ADMIN, json={"user_id": "u", "duration": "1mo"})
+    assert key.status_code == 200, key.text
+    expires = parse(key.json()["expires"])
+    # LiteLLM's month: the same day of the next month (or its last day), at the same time.
+    assert expires.month == before.month % 12 + 1
+    assert timedelta(days=28) <= expires - before <= timedelta(days=31, seconds=5)
+
+
 def test_a_users_key_issues_keys_for_that_user_only(client: TestClient) -> None:
     key = client.post("/user/new", headers=ADMIN, json={"user_id": "lee"}).json()["key"]
     mine = client.post("/key/generate", headers=bearer(key), json={"key_alias": "mine"})

@@ -156,6 +156,7 @@ def test_real_answers_conform_to_the_documented_schemas(client: TestClient, docu
     call("DELETE", "/organization/member_delete", json={"organization_id": oid, "user_id": "ann"}, headers=ADMIN)
     call("DELETE", "/organization/delete", json={"organization_ids": [oid]}, headers=ADMIN)
     call("GET", "/health/liveliness")
+    call("GET", "/health/liveness")
     call("GET", "/health/readiness")
     # Errors answer with their documented bodies too.
     call("GET", "/organization/list", 401)

@@ -310,5 +310,8 @@ def test_member_delete_answers_the_deleted_membership(client: TestClient) -> Non
 
 def test_health_needs_no_key(client: TestClient) -> None:
     assert client.get("/health/liveliness").status_code == 200
+    # LiteLLM answers the other spelling too (Kubernetes probes are often written with it).
+    liveness = client.get("/health/liveness")
+    assert (liveness.status_code, liveness.json()) == (200, "I'm alive!")
     ready = client.get("/health/readiness")
     assert ready.status_code == 200 and ready.json()["status"] == "healthy"

@@ -177,6 +177,27 @@ def lines_of(path: Path) -> list[str]:
     return path.read_text().splitlines()
 
 
+def test_export_to_dash_writes_the_same_lines_to_stdout(exported: Path, data_dir: Path, tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "orgledger"
+    done = subprocess.run([str(script), "audit", "export", "--out", "-"], cwd=tmp_path, capture_output=True,
+                          timeout=60, env={"ORGLEDGER_DATA_DIR": str(data_dir), "PATH": "", "LANG": "C"})
+    assert done.returncode == 0, done.stderr
+    # The bytes of the file (UTF-8 whatever the locale); the summary goes to stderr, and no file "-".
+    assert done.stdout == exported.read_bytes()
+    assert done.stderr == b"exported 16 events to standard output\n"
+    assert not (tmp_path / "-").exists()
+
+
+def test_export_into_a_missing_folder_is_one_line(client: TestClient, data_dir: Path, tmp_path: Path) -> None:
+    run_scenario(client)
+    out = tmp_path / "no-such-folder" / "audit.jsonl"
+    script = Path(sys.executable).parent / "orgledger"
+    done = subprocess.run([str(script), "audit", "export", "--out", str(out)], capture_output=True, text=True,
+                          timeout=60, env={"ORGLEDGER_DATA_DIR": str(data_dir), "PATH": ""})
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"orgledger: {out}: No such file or directory\n"
+
+
 def test_export_chains_each_line_and_verifies_clean(exported: Path, data_dir: Path) -> None:
     lines = [msgspec.json.decode(line) for line in lines_of(exported)]
     assert lines[0]["format"] == "orgledger-audit-export/1" and lines[0]["head"] == 16

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -44,7 +44,23 @@ def test_durations(text: str, delta: timedelta) -> None:
     assert parse_duration(text) == delta
 
 
-@pytest.mark.parametrize("text", ["", "7", "d", "1y", "-1d", "1.5h", "9" * 30 + "d"])
+@pytest.mark.parametrize("now, text, then", [
+    # As LiteLLM's duration_in_seconds counts months: calendar months, the same day and time...
+    ("2026-03-15T10:30:00", "1mo", "2026-04-15T10:30:00"),
+    ("2026-11-20T08:00:00", "3mo", "2027-02-20T08:00:00"),
+    ("2026-12-01T00:00:00", "1mo", "2027-01-01T00:00:00"),
+    ("2026-06-10T12:00:00", "24mo", "2028-06-10T12:00:00"),
+    # ... or the last day of a shorter month.
+    ("2026-01-31T23:59:00", "1mo", "2026-02-28T23:59:00"),
+    ("2027-12-31T06:00:00", "2mo", "2028-02-29T06:00:00"),
+])
+def test_month_durations_are_calendar_months(now: str, text: str, then: str) -> None:
+    start = datetime.fromisoformat(now).replace(tzinfo=UTC)
+    assert start + parse_duration(text, start) == datetime.fromisoformat(then).replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text", ["", "7", "d", "1y", "-1d", "1.5h", "9" * 30 + "d", "1month", "1 mon",
+                                  "99999999mo"])
 def test_bad_durations_are_refused(text: str) -> None:
     with pytest.raises(InvalidRequestError):
         parse_duration(text)

@@ -1,0 +1,5 @@
+"""`python -m orgledger`: the same command line as the `orgledger` script."""
+
+from orgledger.adapters.cli import main
+
+main(prog_name="orgledger")
