@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -18,6 +18,7 @@ from orgledger.domain.values import Actor
 
 from .auth import CHANGED_BY_HEADER, Caller
 from .errors import DetailError, RequestValidationError, json_response, validation_errors
+from .limits import Id
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -82,6 +83,20 @@ def parse(model: type[BaseModel], data: Any, location: str) -> Any:
         raise RequestValidationError(validation_errors(e, location)) from None
 
 
+_CHANGED_BY = TypeAdapter(Id)
+
+
+def changed_by(request: Request) -> str | None:
+    """The LiteLLM-Changed-By header, which becomes the author of the events: bounded as an id."""
+    value = request.headers.get(CHANGED_BY_HEADER)
+    if value is None:
+        return None
+    try:
+        return _CHANGED_BY.validate_python(value)
+    except ValidationError as e:
+        raise RequestValidationError(validation_errors(e, "header", CHANGED_BY_HEADER)) from None
+
+
 Handler = Callable[[Call, Any], Any]
 
 
@@ -100,11 +115,12 @@ def endpoint(route: str, handler: Handler, *, body: type[BaseModel] | None = Non
         request.state.caller = caller
         query_params = dict(request.query_params)
         runtime.authorize(route, caller, data if isinstance(data, dict) else {}, query_params)
+        author = changed_by(request)
         parsed = parse(body, data, "body") if body else parse(query, query_params, "query") if query else None
         call = Call(
             runtime=runtime,
             caller=caller,
-            actor=caller.actor(request.headers.get(CHANGED_BY_HEADER), getattr(request.state, "request_id", None)),
+            actor=caller.actor(author, getattr(request.state, "request_id", None)),
             body=data if isinstance(data, dict) else {},
             query=query_params,
         )

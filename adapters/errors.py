@@ -56,13 +56,13 @@ def encoded_response(body: bytes) -> Response:
     return Response(body, media_type="application/json")
 
 
-def validation_errors(error: ValidationError, location: str) -> list[dict[str, Any]]:
-    """Pydantic's errors as FastAPI reports them: loc starts with body/query, ctx made JSON-safe."""
+def validation_errors(error: ValidationError, *location: str) -> list[dict[str, Any]]:
+    """Pydantic's errors as FastAPI reports them: loc starts with body/query/header, ctx made JSON-safe."""
     details = []
     for e in error.errors(include_url=False):
         detail: dict[str, Any] = {
             "type": e["type"],
-            "loc": [location, *e["loc"]],
+            "loc": [*location, *e["loc"]],
             "msg": e["msg"],
             "input": e.get("input"),
         }
