@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,10 +16,9 @@ from starlette.routing import Route
 from orgledger.domain.values import Actor
 
 from .auth import CHANGED_BY_HEADER, Caller
-from .errors import DetailError, RequestValidationError, json_response, validation_errors
+from .body import UndecodedBody, read_json
+from .errors import RequestValidationError, json_response, validation_errors
 from .limits import Id
-
-MAX_BODY_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -32,29 +30,6 @@ class Call:
     actor: Actor
     body: dict[str, Any]
     query: dict[str, str]
-
-
-async def read_json(request: Request) -> Any:
-    """The body as JSON; over 1 MiB is 413 and malformed JSON is FastAPI's 422."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise DetailError(413, f"Request body too large: the limit is {MAX_BODY_BYTES} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise DetailError(413, f"Request body too large: the limit is {MAX_BODY_BYTES} bytes")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
-    if not raw.strip():
-        return None
-    try:
-        return msgspec.json.decode(raw)
-    except msgspec.DecodeError as e:
-        raise RequestValidationError([{
-            "type": "json_invalid", "loc": ["body", 0], "msg": "JSON decode error",
-            "input": {}, "ctx": {"error": str(e)},
-        }]) from None
 
 
 def _nul_path(value: Any, path: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
@@ -73,6 +48,11 @@ def _nul_path(value: Any, path: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
 def parse(model: type[BaseModel], data: Any, location: str) -> Any:
     if data is None and location == "body":
         raise RequestValidationError([{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}])
+    if isinstance(data, UndecodedBody):
+        # What FastAPI's validation says of a body it did not read as JSON.
+        raise RequestValidationError([{
+            "type": "model_attributes_type", "loc": ["body"],
+            "msg": "Input should be a valid dictionary or object to extract fields from", "input": data.text}])
     if (nul := _nul_path(data)) is not None:
         # Refused at the edge: an event no read model can hold would stop every later catch-up.
         raise RequestValidationError([{"type": "string_nul", "loc": [location, *nul],
