@@ -7,6 +7,7 @@ from typing import Any
 import msgspec
 from eventsourcing.persistence import RecordConflictError
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -99,10 +100,19 @@ async def handle(request: Request, exc: Exception) -> Response:
     return to_response(exc)
 
 
+async def http_exception(request: Request, exc: Exception) -> Response:
+    """Routing's 404 and 405 (with Allow) as FastAPI answers them: {"detail": "Not Found"}."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code in (204, 304) or exc.status_code < 200:  # no body allowed
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return json_response({"detail": exc.detail}, exc.status_code, exc.headers)
+
+
 EXCEPTION_HANDLERS = {
     ProxyError: handle,
     DetailError: handle,
     RequestValidationError: handle,
     DomainError: handle,
     RecordConflictError: handle,
+    HTTPException: http_exception,
 }

@@ -224,7 +224,8 @@ def test_unknown_routes_and_wrong_methods_answer_json(client: TestClient) -> Non
     assert missing.headers["content-type"] == "application/json"
     for method, path, allowed in (("DELETE", "/organization/new", {"POST"}),
                                   ("GET", "/organization/member_add", {"POST"}),
-                                  ("PUT", "/organization/info", {"GET", "HEAD", "POST"})):
+                                  # Starlette's router, as under FastAPI, names the first route's methods.
+                                  ("PUT", "/organization/info", {"GET", "HEAD"})):
         wrong = client.request(method, path, headers=ADMIN)
         assert (wrong.status_code, wrong.json()) == (405, {"detail": "Method Not Allowed"}), path
         assert wrong.headers["content-type"] == "application/json"
