@@ -144,9 +144,7 @@ def member_add(call: Call, body: rq.OrganizationMemberAddRequest) -> dict[str, A
         return {
             "organization_id": body.organization_id,
             "updated_users": view.users(cur, done.user_ids),
-            "updated_organization_memberships": [
-                view.membership(cur, body.organization_id, u) for u in done.user_ids
-            ],
+            "updated_organization_memberships": view.memberships(cur, body.organization_id, done.user_ids),
         }
 
 

@@ -303,11 +303,24 @@ class OrganizationsView(Projection):
         return None if row is None else _budget_shape(row)
 
     def users(self, cur: Cursor, user_ids: list[str]) -> list[dict[str, Any]]:
+        """The users with these ids that exist, in the order asked."""
+        rows = {r["user_id"]: r for r in self._rows_where_in(cur, "users", "user_id", user_ids)}
+        return [_user_shape(rows[u]) for u in user_ids if u in rows]
+
+    def memberships(self, cur: Cursor, organization_id: str, user_ids: list[str]) -> list[dict[str, Any]]:
+        """membership() of each of these users that is a member, in the order asked."""
+        rows = {r["user_id"]: r for r in self._rows_where_in(
+            cur, "memberships", "user_id", user_ids, "organization_id=?", (organization_id,))}
+        budget_ids = list({r["budget_id"] for r in rows.values() if r["budget_id"] is not None})
+        budgets = {b["budget_id"]: _budget_shape(b)
+                   for b in self._rows_where_in(cur, "budgets", "budget_id", budget_ids)}
         shapes = []
         for user_id in user_ids:
-            row = cur.execute(f"SELECT * FROM {self.t['users']} WHERE user_id=?", (user_id,)).one()
-            if row is not None:
-                shapes.append(_user_shape(row))
+            if (row := rows.get(user_id)) is not None:
+                shape = _membership_shape(row)
+                if row["budget_id"] is not None:
+                    shape["litellm_budget_table"] = budgets.get(row["budget_id"])
+                shapes.append(shape)
         return shapes
 
     def user_ids_by_email(self, cur: Cursor, email: str) -> list[str]:
@@ -315,6 +328,29 @@ class OrganizationsView(Projection):
             f"SELECT user_id FROM {self.t['users']} WHERE user_email=? ORDER BY user_id", (email,)
         ).all()
         return [r["user_id"] for r in rows]
+
+    def existing_user_ids(self, cur: Cursor, user_ids: list[str]) -> set[str]:
+        return {r["user_id"] for r in self._rows_where_in(cur, "users", "user_id", user_ids, columns="user_id")}
+
+    def user_ids_by_emails(self, cur: Cursor, emails: list[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        rows = self._rows_where_in(cur, "users", "user_email", emails, columns="user_id, user_email")
+        for row in sorted(rows, key=lambda r: r["user_id"]):
+            found.setdefault(row["user_email"], []).append(row["user_id"])
+        return found
+
+    def _rows_where_in(self, cur: Cursor, table: str, column: str, values: list[str], where: str = "",
+                       params: tuple[Any, ...] = (), columns: str = "*") -> list[dict[str, Any]]:
+        """Rows whose `column` is one of `values`, in chunks below the databases' parameter limits."""
+        rows: list[dict[str, Any]] = []
+        distinct = list(dict.fromkeys(values))
+        for start in range(0, len(distinct), MEMBERS_CHUNK):
+            chunk = distinct[start:start + MEMBERS_CHUNK]
+            rows += cur.execute(
+                f"SELECT {columns} FROM {self.t[table]} WHERE {where + ' AND ' if where else ''}{column} IN"
+                f" ({', '.join('?' * len(chunk))})", (*params, *chunk),
+            ).all()
+        return rows
 
     def roles_of(self, cur: Cursor, user_id: str) -> dict[str, str]:
         """The user's role in each organization they belong to."""
