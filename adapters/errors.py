@@ -8,7 +8,7 @@ import msgspec
 from eventsourcing.persistence import RecordConflictError
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from orgledger.domain.errors import (
@@ -108,6 +108,16 @@ async def http_exception(request: Request, exc: Exception) -> Response:
     return json_response({"detail": exc.detail}, exc.status_code, exc.headers)
 
 
+# nginx's status for a client that closed the connection before it was answered.
+CLIENT_CLOSED_REQUEST = 499
+
+
+async def client_disconnect(request: Request, exc: Exception) -> Response:
+    """The client left while its body was read: nothing was decided and no one reads an answer,
+    but the request log and metrics record it as the client's doing, not as a failure."""
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
+
+
 EXCEPTION_HANDLERS = {
     ProxyError: handle,
     DetailError: handle,
@@ -115,4 +125,5 @@ EXCEPTION_HANDLERS = {
     DomainError: handle,
     RecordConflictError: handle,
     HTTPException: http_exception,
+    ClientDisconnect: client_disconnect,
 }
