@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,19 @@ from .store_access import open_ledger
 from .timeparse import parse_time
 
 TABLE_HEADER = f"{'POSITION':>8}  {'TIMESTAMP':<27}  {'TYPE':<20}  {'ACTOR':<20}  SUBJECT"
+
+# Control characters (C0, DEL, C1), the Unicode line and paragraph separators, and the backslash
+# that escapes them: in a stored id they could start a forged line or drive the terminal.
+_UNPRINTABLE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """`text` with every such character escaped as Python writes it (\\n, \\x1b, \\u2028)."""
+    def escape(match: re.Match[str]) -> str:
+        c = match.group()
+        return _ESCAPES.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+    return _UNPRINTABLE.sub(escape, text)
 
 
 def _fail(message: str) -> None:
@@ -78,8 +92,9 @@ def log(organization_id: str | None, user_id: str | None, changed_by: str | None
             if fmt == "jsonl":
                 click.echo(msgspec.json.encode(e.as_line()).decode())
             else:
+                actor = printable(e.actor.get("user_id") or "-")
                 click.echo(f"{e.position:>8}  {e.iso_timestamp:<27}  {e.type:<20}  "
-                           f"{e.actor.get('user_id') or '-':<20}  {eventlog.subject(e)}")
+                           f"{actor:<20}  {printable(eventlog.subject(e))}")
 
 
 @audit.command("state")
