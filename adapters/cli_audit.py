@@ -17,6 +17,7 @@ import msgspec
 from orgledger.projections import eventlog, export
 from orgledger.projections.replay import ReplayError, organization_state
 
+from .data_files import open_private
 from .settings import ConfigurationError, Settings
 from .store_access import open_ledger
 from .timeparse import parse_time
@@ -118,7 +119,7 @@ def state(organization_id: str, as_of: datetime | None, version: int | None) -> 
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 def export_cmd(out: Path) -> None:
     """Write the log as JSONL, each line's sha256 chained to the line before."""
-    with ledger() as app, out.open("w", encoding="utf-8") as f:
+    with ledger() as app, open(open_private(out), "w", encoding="utf-8") as f:
         count = export.export(app, f)
     click.echo(f"exported {count} events to {out}")
 

@@ -25,6 +25,7 @@ from orgledger.projections.projector import Projector
 from orgledger.projections.store import ViewStore
 
 from . import access, postgres
+from .data_files import prepare_sqlite_data
 from .auth import Authenticator, Caller
 from .read_cache import ReadCache, views_version
 from .settings import ConfigurationError, Settings
@@ -193,7 +194,7 @@ _create_lock = threading.Lock()
 def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api") -> Runtime:
     """`role` "projector" sizes the PostgreSQL pools for the one process that keeps the views."""
     if settings.backend == "sqlite":
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        prepare_sqlite_data(settings.data_dir)
     with _create_lock, _setup(settings):
         ledger = OrgLedger(env=ledger_env(settings, role))
         store = ViewStore(view_datastore(settings, role))

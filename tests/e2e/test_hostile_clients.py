@@ -4,6 +4,7 @@ traceback in the log, and the service takes an ordinary write afterwards."""
 from __future__ import annotations
 
 import socket
+import stat
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -52,3 +53,7 @@ def test_hostile_clients_get_4xx_or_499_and_no_traceback(tmp_path: Path) -> None
     assert 'orgledger_http_requests_total{method="POST",route="/organization/new",status="499"} 1.0' in scrape
     assert 'status="500"' not in scrape
     assert "Traceback" not in log and " 500 " not in log, log
+    # What serve wrote is its owner's only.
+    data = tmp_path / "data"
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in data.iterdir()} == {p.name: 0o600 for p in data.iterdir()}
