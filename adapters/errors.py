@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import msgspec
@@ -9,7 +10,7 @@ from eventsourcing.persistence import RecordConflictError
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from orgledger.domain.errors import (
     DomainError,
@@ -55,6 +56,14 @@ def json_response(content: Any, status: int = 200, headers: dict[str, str] | Non
 def encoded_response(body: bytes) -> Response:
     """A 200 answer whose JSON body is already encoded (a cached read)."""
     return Response(body, media_type="application/json")
+
+
+def streamed_response(chunks: Sequence[bytes]) -> Response:
+    """A 200 answer whose JSON body is already encoded in chunks, sent one by one (no copy)."""
+    async def each() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+    return StreamingResponse(each(), media_type="application/json")
 
 
 def validation_errors(error: ValidationError, *location: str) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ look-ups the application needs (users by email, an organization's members)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from orgledger.domain.budget import Budget
@@ -16,6 +17,8 @@ from .base import Projection, iso
 from .store import Cursor, from_json, to_json
 
 MEMBERS_CHUNK = 500
+# Organizations read, shaped and encoded at a time by a long /organization/list.
+ORGS_PAGE = 500
 
 BUDGET_FIELDS = (
     "soft_budget", "max_budget", "max_parallel_requests", "tpm_limit", "rpm_limit",
@@ -217,7 +220,36 @@ class OrganizationsView(Projection):
         org_alias: str | None = None,
     ) -> list[dict[str, Any]]:
         """Organizations with budget and members, oldest first, filtered with AND."""
-        where, params = [], []
+        where, params = self._filters(cur, member, org_id, org_alias)
+        orgs = self._org_rows(cur, where, params, filtered=bool(where))
+        return self._with_members(cur, orgs, [o["organization_id"] for o in orgs] if where else None)
+
+    def org_pages(
+        self,
+        cur: Cursor,
+        *,
+        member: str | None = None,
+        org_id: str | None = None,
+        org_alias: str | None = None,
+        size: int | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """orgs(), `size` organizations at a time, so that a long list is never all in memory at
+        once (pages follow each other by seq, each read when the one before was used)."""
+        where, params = self._filters(cur, member, org_id, org_alias)
+        size = size or ORGS_PAGE
+        after = -1
+        while True:
+            orgs = self._org_rows(cur, [*where, "o.seq > ?"], [*params, after], filtered=bool(where), limit=size)
+            if orgs:
+                yield self._with_members(cur, orgs, [o["organization_id"] for o in orgs])
+            if len(orgs) < size:
+                return
+            after = orgs[-1]["seq"]
+
+    def _filters(self, cur: Cursor, member: str | None, org_id: str | None,
+                 org_alias: str | None) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
         if member is not None:
             where.append(f"o.organization_id IN (SELECT organization_id FROM {self.t['memberships']}"
                          " WHERE user_id=?)")
@@ -235,17 +267,25 @@ class OrganizationsView(Projection):
             else:
                 where.append(f"{'strpos' if cur.postgres else 'instr'}(o.alias_folded, ?) > 0")
                 params.append(folded)
+        return where, params
+
+    def _org_rows(self, cur: Cursor, where: list[str], params: list[Any], *, filtered: bool,
+                  limit: int | None = None) -> list[dict[str, Any]]:
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         # Filtered: the matches sorted (`+` keeps SQLite from walking every row in seq order
         # through the index to test each); unfiltered: every row in index order, no sort.
-        order = "+o.seq" if where else "o.seq"
-        orgs = cur.execute(
+        order = "+o.seq" if filtered else "o.seq"
+        return cur.execute(
             f"SELECT o.*, {', '.join('b.' + f for f in BUDGET_FIELDS)} FROM {self.t['orgs']} o"
-            f" JOIN {self.t['budgets']} b ON b.budget_id = o.budget_id {clause} ORDER BY {order}",
+            f" JOIN {self.t['budgets']} b ON b.budget_id = o.budget_id {clause} ORDER BY {order}"
+            + (f" LIMIT {int(limit)}" if limit is not None else ""),
             params,
         ).all()
+
+    def _with_members(self, cur: Cursor, orgs: list[dict[str, Any]],
+                      organization_ids: list[str] | None) -> list[dict[str, Any]]:
         members: dict[str, list[dict[str, Any]]] = {}
-        for row in self._members(cur, [o["organization_id"] for o in orgs] if where else None):
+        for row in self._members(cur, organization_ids):
             members.setdefault(row["organization_id"], []).append(_membership_shape(row))
         return [_org_shape(o, members.get(o["organization_id"], [])) for o in orgs]
 
