@@ -241,7 +241,9 @@ class OrganizationsView(Projection):
         while True:
             orgs = self._org_rows(cur, [*where, "o.seq > ?"], [*params, after], filtered=bool(where), limit=size)
             if orgs:
-                yield self._with_members(cur, orgs, [o["organization_id"] for o in orgs])
+                # Unfiltered, a page is a range of seq: its members are read by that range.
+                ids = [o["organization_id"] for o in orgs] if where else None
+                yield self._with_members(cur, orgs, ids, (after, orgs[-1]["seq"]))
             if len(orgs) < size:
                 return
             after = orgs[-1]["seq"]
@@ -282,20 +284,22 @@ class OrganizationsView(Projection):
             params,
         ).all()
 
-    def _with_members(self, cur: Cursor, orgs: list[dict[str, Any]],
-                      organization_ids: list[str] | None) -> list[dict[str, Any]]:
+    def _with_members(self, cur: Cursor, orgs: list[dict[str, Any]], organization_ids: list[str] | None,
+                      seqs: tuple[int, int] | None = None) -> list[dict[str, Any]]:
         members: dict[str, list[dict[str, Any]]] = {}
-        for row in self._members(cur, organization_ids):
+        for row in self._members(cur, organization_ids, seqs):
             members.setdefault(row["organization_id"], []).append(_membership_shape(row))
         return [_org_shape(o, members.get(o["organization_id"], [])) for o in orgs]
 
-    def _members(self, cur: Cursor, organization_ids: list[str] | None) -> list[dict[str, Any]]:
-        """Memberships of these organizations (None: of every organization), each
-        organization's in join order."""
+    def _members(self, cur: Cursor, organization_ids: list[str] | None,
+                 seqs: tuple[int, int] | None = None) -> list[dict[str, Any]]:
+        """Memberships of these organizations (None: of every organization, or of those whose
+        seq is in the range (after, last]), each organization's in join order."""
         if organization_ids is None:
+            within = "" if seqs is None else " WHERE o.seq > ? AND o.seq <= ?"
             return cur.execute(
                 f"SELECT m.* FROM {self.t['memberships']} m JOIN {self.t['orgs']} o"
-                " ON o.organization_id = m.organization_id ORDER BY m.seq"
+                f" ON o.organization_id = m.organization_id{within} ORDER BY m.seq", seqs or (),
             ).all()
         rows = []
         # Looked up by organization through the (organization_id, seq) index, in chunks that
