@@ -17,6 +17,7 @@ from orgledger.projections.base import iso
 from .auth import Caller
 from .endpoint import parse
 from .errors import DetailError, ProxyError, json_response
+from .limits import MAX_AUDIT_PAGE, Id, Text
 from .timeparse import parse_time
 
 MAX_PAGE_SIZE = 1000
@@ -25,13 +26,13 @@ MAX_PAGE_SIZE = 1000
 class AuditQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    object_id: str | None = None
-    table_name: str | None = None
-    action: str | None = None
-    changed_by: str | None = None
-    start_date: str | None = None
-    end_date: str | None = None
-    page: int = Field(1, ge=1)
+    object_id: Id | None = None
+    table_name: Text | None = None
+    action: Text | None = None
+    changed_by: Id | None = None
+    start_date: Text | None = None
+    end_date: Text | None = None
+    page: int = Field(1, ge=1, le=MAX_AUDIT_PAGE)
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
     @field_validator("start_date", "end_date")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,11 +18,25 @@ import msgspec
 from orgledger.projections import eventlog, export
 from orgledger.projections.replay import ReplayError, organization_state
 
+from .data_files import open_private
 from .settings import ConfigurationError, Settings
 from .store_access import open_ledger
 from .timeparse import parse_time
 
 TABLE_HEADER = f"{'POSITION':>8}  {'TIMESTAMP':<27}  {'TYPE':<20}  {'ACTOR':<20}  SUBJECT"
+
+# Control characters (C0, DEL, C1), the Unicode line and paragraph separators, and the backslash
+# that escapes them: in a stored id they could start a forged line or drive the terminal.
+_UNPRINTABLE = re.compile(r"[\\\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """`text` with every such character escaped as Python writes it (\\n, \\x1b, \\u2028)."""
+    def escape(match: re.Match[str]) -> str:
+        c = match.group()
+        return _ESCAPES.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+    return _UNPRINTABLE.sub(escape, text)
 
 
 def _fail(message: str) -> None:
@@ -79,8 +94,9 @@ def log(organization_id: str | None, user_id: str | None, changed_by: str | None
             if fmt == "jsonl":
                 click.echo(msgspec.json.encode(e.as_line()).decode())
             else:
+                actor = printable(e.actor.get("user_id") or "-")
                 click.echo(f"{e.position:>8}  {e.iso_timestamp:<27}  {e.type:<20}  "
-                           f"{e.actor.get('user_id') or '-':<20}  {eventlog.subject(e)}")
+                           f"{actor:<20}  {printable(eventlog.subject(e))}")
 
 
 @audit.command("state")
@@ -106,7 +122,7 @@ def state(organization_id: str, as_of: datetime | None, version: int | None) -> 
 def export_cmd(out: Path) -> None:
     """Write the log as JSONL, each line's sha256 chained to the line before."""
     to_stdout = str(out) == "-"
-    with ledger() as app, (stdout_utf8() if to_stdout else out.open("w", encoding="utf-8")) as f:
+    with ledger() as app, (stdout_utf8() if to_stdout else open(open_private(out), "w", encoding="utf-8")) as f:
         count = export.export(app, f)
     # On stderr when the export itself is on stdout, so that a pipe gets only the export.
     click.echo(f"exported {count} events to {'standard output' if to_stdout else out}", err=to_stdout)

@@ -8,8 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -20,9 +19,10 @@ from orgledger.domain.values import Actor
 
 from . import idempotency
 from .auth import CHANGED_BY_HEADER, Caller
-from .errors import DetailError, RequestValidationError, json_response, validation_errors
+from .body import UndecodedBody, read_json
+from .errors import RequestValidationError, json_response, validation_errors
+from .limits import Id
 
-MAX_BODY_BYTES = 1024 * 1024
 # Set on an answer whose change is committed but not yet shown by the read models: its value
 # is the change's log position.
 VIEWS_LAG_HEADER = "X-OrgLedger-Views-Lag"
@@ -48,29 +48,6 @@ class Call:
         return False
 
 
-async def read_json(request: Request) -> Any:
-    """The body as JSON; over 1 MiB is 413 and malformed JSON is FastAPI's 422."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise DetailError(413, f"Request body too large: the limit is {MAX_BODY_BYTES} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise DetailError(413, f"Request body too large: the limit is {MAX_BODY_BYTES} bytes")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
-    if not raw.strip():
-        return None
-    try:
-        return msgspec.json.decode(raw)
-    except msgspec.DecodeError as e:
-        raise RequestValidationError([{
-            "type": "json_invalid", "loc": ["body", 0], "msg": "JSON decode error",
-            "input": {}, "ctx": {"error": str(e)},
-        }]) from None
-
-
 def _nul_path(value: Any, path: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
     """Where a string holds a NUL character, which PostgreSQL text cannot store."""
     if isinstance(value, str):
@@ -87,6 +64,11 @@ def _nul_path(value: Any, path: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
 def parse(model: type[BaseModel], data: Any, location: str) -> Any:
     if data is None and location == "body":
         raise RequestValidationError([{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}])
+    if isinstance(data, UndecodedBody):
+        # What FastAPI's validation says of a body it did not read as JSON.
+        raise RequestValidationError([{
+            "type": "model_attributes_type", "loc": ["body"],
+            "msg": "Input should be a valid dictionary or object to extract fields from", "input": data.text}])
     if (nul := _nul_path(data)) is not None:
         # Refused at the edge: an event no read model can hold would stop every later catch-up.
         raise RequestValidationError([{"type": "string_nul", "loc": [location, *nul],
@@ -95,6 +77,20 @@ def parse(model: type[BaseModel], data: Any, location: str) -> Any:
         return model.model_validate(data)
     except ValidationError as e:
         raise RequestValidationError(validation_errors(e, location)) from None
+
+
+_CHANGED_BY = TypeAdapter(Id)
+
+
+def changed_by(request: Request) -> str | None:
+    """The LiteLLM-Changed-By header, which becomes the author of the events: bounded as an id."""
+    value = request.headers.get(CHANGED_BY_HEADER)
+    if value is None:
+        return None
+    try:
+        return _CHANGED_BY.validate_python(value)
+    except ValidationError as e:
+        raise RequestValidationError(validation_errors(e, "header", CHANGED_BY_HEADER)) from None
 
 
 Handler = Callable[[Call, Any], Any]
@@ -117,12 +113,12 @@ def endpoint(route: str, handler: Handler, *, body: type[BaseModel] | None = Non
             request.state.caller = caller
             query_params = dict(request.query_params)
             runtime.authorize(route, caller, data if isinstance(data, dict) else {}, query_params)
+            author = changed_by(request)
             parsed = parse(body, data, "body") if body else parse(query, query_params, "query") if query else None
             call = Call(
                 runtime=runtime,
                 caller=caller,
-                actor=caller.actor(request.headers.get(CHANGED_BY_HEADER),
-                                   getattr(request.state, "request_id", None)),
+                actor=caller.actor(author, getattr(request.state, "request_id", None)),
                 body=data if isinstance(data, dict) else {},
                 query=query_params,
             )

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import msgspec
 import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, RecordConflictError
 from pydantic import ValidationError
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response, StreamingResponse
 
 from orgledger.application.deadline import DeadlineExceeded, OutcomeUnknown
 from orgledger.domain.errors import (
@@ -62,13 +64,21 @@ def encoded_response(body: bytes) -> Response:
     return Response(body, media_type="application/json")
 
 
-def validation_errors(error: ValidationError, location: str) -> list[dict[str, Any]]:
-    """Pydantic's errors as FastAPI reports them: loc starts with body/query, ctx made JSON-safe."""
+def streamed_response(chunks: Sequence[bytes]) -> Response:
+    """A 200 answer whose JSON body is already encoded in chunks, sent one by one (no copy)."""
+    async def each() -> AsyncIterator[bytes]:
+        for chunk in chunks:
+            yield chunk
+    return StreamingResponse(each(), media_type="application/json")
+
+
+def validation_errors(error: ValidationError, *location: str) -> list[dict[str, Any]]:
+    """Pydantic's errors as FastAPI reports them: loc starts with body/query/header, ctx made JSON-safe."""
     details = []
     for e in error.errors(include_url=False):
         detail: dict[str, Any] = {
             "type": e["type"],
-            "loc": [location, *e["loc"]],
+            "loc": [*location, *e["loc"]],
             "msg": e["msg"],
             "input": e.get("input"),
         }
@@ -126,6 +136,24 @@ async def handle(request: Request, exc: Exception) -> Response:
     return to_response(exc)
 
 
+async def http_exception(request: Request, exc: Exception) -> Response:
+    """Routing's 404 and 405 (with Allow) as FastAPI answers them: {"detail": "Not Found"}."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code in (204, 304) or exc.status_code < 200:  # no body allowed
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return json_response({"detail": exc.detail}, exc.status_code, exc.headers)
+
+
+# nginx's status for a client that closed the connection before it was answered.
+CLIENT_CLOSED_REQUEST = 499
+
+
+async def client_disconnect(request: Request, exc: Exception) -> Response:
+    """The client left while its body was read: nothing was decided and no one reads an answer,
+    but the request log and metrics record it as the client's doing, not as a failure."""
+    return Response(status_code=CLIENT_CLOSED_REQUEST)
+
+
 EXCEPTION_HANDLERS = {
     ProxyError: handle,
     DetailError: handle,
@@ -136,4 +164,6 @@ EXCEPTION_HANDLERS = {
     DeadlineExceeded: handle,
     **{error: handle for error in DATABASE_UNAVAILABLE},
     ViewsUnavailable: handle,
+    HTTPException: http_exception,
+    ClientDisconnect: client_disconnect,
 }

@@ -28,6 +28,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from orgledger.application import retry
 
+from .data_files import private_folder
+
 # `*_created` timestamps double the series count and dashboards do not use them.
 disable_created_metrics()
 
@@ -152,7 +154,7 @@ def exposition(runtime: Any) -> bytes:
 def prepare_multiprocess_dir(path: Path) -> None:
     """Create the directory and drop series files of earlier runs, as prometheus-client requires
     (counters left there by a previous run would otherwise be added to this run's)."""
-    path.mkdir(parents=True, exist_ok=True)
+    private_folder(path)
     for kind in ("counter", "gauge", "histogram", "summary"):
         for stale in path.glob(f"{kind}_*.db"):
             stale.unlink()

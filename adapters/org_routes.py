@@ -26,7 +26,16 @@ from starlette.responses import Response
 
 from . import requests as rq
 from .endpoint import Call, route
-from .errors import DetailError, ProxyError, RequestValidationError, encode, encoded_response, validation_errors
+from .errors import (
+    DetailError,
+    ProxyError,
+    RequestValidationError,
+    encode,
+    encoded_response,
+    streamed_response,
+    validation_errors,
+)
+from .read_cache import MAX_ENTRY_BYTES
 
 NEW_ORG_KEYS = (
     "organization_id", "organization_alias", "budget_id", "spend", "metadata", "models", "created_by",
@@ -107,13 +116,22 @@ def list_orgs(call: Call, query: rq.ListQuery) -> Response:
     # Who may see what is part of the key: a non-admin sees only the organizations they belong to.
     member = None if call.caller.is_proxy_admin else (call.caller.user_id or "")
 
-    def read() -> bytes:
+    def read() -> bytes | tuple[bytes, ...]:
+        # LiteLLM's list has no pages, so a long one is read, shaped and encoded a page at a
+        # time: what it holds at once is about its encoded size, not its objects' (some 10x).
+        chunks = [b"["]
         with runtime.read() as cur:
-            orgs = runtime.organizations.orgs(cur, member=member, org_id=query.org_id,
-                                              org_alias=query.org_alias)
-        return encode([_without_permission(o) for o in orgs])
+            for page in runtime.organizations.org_pages(cur, member=member, org_id=query.org_id,
+                                                        org_alias=query.org_alias):
+                if len(chunks) > 1:
+                    chunks.append(b",")
+                chunks.append(encode([_without_permission(o) for o in page])[1:-1])
+        chunks.append(b"]")
+        # A short answer is one body (and may be cached); a long one goes out chunk by chunk.
+        return b"".join(chunks) if sum(map(len, chunks)) <= MAX_ENTRY_BYTES else tuple(chunks)
 
-    return encoded_response(runtime.reads.fetch(("list", member, query.org_id, query.org_alias), read))
+    body = runtime.reads.fetch(("list", member, query.org_id, query.org_alias), read)
+    return encoded_response(body) if isinstance(body, bytes) else streamed_response(body)
 
 
 def info_org(call: Call, query: rq.InfoQuery) -> Response:
@@ -167,9 +185,7 @@ def member_add(call: Call, body: rq.OrganizationMemberAddRequest) -> dict[str, A
         return {
             "organization_id": body.organization_id,
             "updated_users": view.users(cur, done.user_ids),
-            "updated_organization_memberships": [
-                view.membership(cur, body.organization_id, u) for u in done.user_ids
-            ],
+            "updated_organization_memberships": view.memberships(cur, body.organization_id, done.user_ids),
         }
 
 

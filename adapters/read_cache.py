@@ -19,6 +19,7 @@ The entries are bounded by an approximate size in bytes (least recently used go 
 from __future__ import annotations
 
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
@@ -42,7 +43,11 @@ Version = Callable[[], Hashable]
 
 
 def _weight(value: Any) -> int:
-    return len(value) if isinstance(value, bytes) else OBJECT_BYTES
+    if isinstance(value, bytes):
+        return len(value)
+    if isinstance(value, tuple):  # a body sent in chunks because it is too long to keep
+        return sys.maxsize
+    return OBJECT_BYTES
 
 
 class ReadCache:

@@ -6,8 +6,11 @@ from enum import Enum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from orgledger.domain.values import ORG_ROLES, USER_ROLES
+
+from .limits import MAX_LIST_ITEMS, MAX_MEMBERS_PER_CALL, Email, Id, IdList, JsonObject, Text, TextList
 
 OrgRole = Literal["org_admin", "internal_user", "internal_user_viewer"]
 UserRole = Literal[
@@ -31,6 +34,8 @@ class LitellmUserRoles(str, Enum):
 
 # LiteLLM's BigInt columns; a larger number cannot be stored in any read model.
 BigInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+# Per-model limits, kept in metadata: one entry per model name.
+ModelLimits = Annotated[dict[Text, BigInt], Field(max_length=MAX_LIST_ITEMS)]
 
 # LiteLLM keeps these in metadata rather than in columns of their own.
 METADATA_FIELDS = (
@@ -49,34 +54,34 @@ class Body(BaseModel):
 
 
 class LiteLLM_BudgetTable(Body):
-    budget_id: str | None = None
+    budget_id: Id | None = None
     soft_budget: float | None = None
     max_budget: float | None = None
     max_parallel_requests: BigInt | None = None
     tpm_limit: BigInt | None = None
     rpm_limit: BigInt | None = None
-    model_max_budget: dict[str, Any] | None = None
-    budget_duration: str | None = None
+    model_max_budget: JsonObject | None = None
+    budget_duration: Text | None = None
 
     def limits(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in BUDGET_FIELDS}
 
 
 class LiteLLM_ObjectPermissionBase(Body):
-    mcp_servers: list[str] | None = None
-    mcp_access_groups: list[str] | None = None
-    mcp_tool_permissions: dict[str, list[str]] | None = None
-    vector_stores: list[str] | None = None
+    mcp_servers: TextList | None = None
+    mcp_access_groups: TextList | None = None
+    mcp_tool_permissions: Annotated[dict[Text, TextList], Field(max_length=MAX_LIST_ITEMS)] | None = None
+    vector_stores: TextList | None = None
 
 
 class NewOrganizationRequest(LiteLLM_BudgetTable):
-    organization_id: str | None = None
-    organization_alias: str
+    organization_id: Id | None = None
+    organization_alias: Text
     # LiteLLM declares an untyped list but stores String[]; anything else is refused here.
-    models: list[str] = Field(default_factory=list)
-    metadata: dict[str, Any] | None = None
-    model_rpm_limit: dict[str, BigInt] | None = None
-    model_tpm_limit: dict[str, BigInt] | None = None
+    models: TextList = Field(default_factory=list)
+    metadata: JsonObject | None = None
+    model_rpm_limit: ModelLimits | None = None
+    model_tpm_limit: ModelLimits | None = None
     object_permission: LiteLLM_ObjectPermissionBase | None = None
 
     def full_metadata(self) -> dict[str, Any]:
@@ -88,15 +93,15 @@ class NewOrganizationRequest(LiteLLM_BudgetTable):
 
 
 class LiteLLM_OrganizationTableUpdate(LiteLLM_BudgetTable):
-    organization_id: str
-    organization_alias: str | None = None
+    organization_id: Id
+    organization_alias: Text | None = None
     spend: float | None = None
-    metadata: dict[str, Any] | None = None
-    models: list[str] | None = None
-    updated_by: str | None = Field(None, description="Ignored: the actor is the caller (or LiteLLM-Changed-By).")
+    metadata: JsonObject | None = None
+    models: TextList | None = None
+    updated_by: Text | None = Field(None, description="Ignored: the actor is the caller (or LiteLLM-Changed-By).")
     object_permission: LiteLLM_ObjectPermissionBase | None = None
-    model_rpm_limit: dict[str, BigInt] | None = None
-    model_tpm_limit: dict[str, BigInt] | None = None
+    model_rpm_limit: ModelLimits | None = None
+    model_tpm_limit: ModelLimits | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -116,11 +121,11 @@ class LiteLLM_OrganizationTableUpdate(LiteLLM_BudgetTable):
 
 
 class DeleteOrganizationRequest(Body):
-    organization_ids: list[str]
+    organization_ids: IdList
 
 
 class OrganizationRequest(Body):
-    organizations: list[str]
+    organizations: IdList
 
 
 def _one_of_id_or_email(data: Any) -> Any:
@@ -132,20 +137,31 @@ def _one_of_id_or_email(data: Any) -> Any:
 
 
 class OrgMember(Body):
-    user_id: str | None = None
-    user_email: str | None = None
+    user_id: Id | None = None
+    user_email: Email | None = None
     role: OrgRole
 
     _check = model_validator(mode="before")(classmethod(lambda cls, data: _one_of_id_or_email(data)))
 
 
 class OrganizationMemberAddRequest(Body):
-    organization_id: str
+    organization_id: Id
     # Validated one by one in members(): LiteLLM reports a member's errors at the body's top level.
     member: Any = Field(json_schema_extra={
-        "anyOf": [{"type": "array", "items": {"$ref": "#/components/schemas/OrgMember"}},
+        "anyOf": [{"type": "array", "items": {"$ref": "#/components/schemas/OrgMember"},
+                   "maxItems": MAX_MEMBERS_PER_CALL},
                   {"$ref": "#/components/schemas/OrgMember"}]})
     max_budget_in_organization: float | None = Field(None, description="Accepted and ignored, as LiteLLM does.")
+
+    @field_validator("member")
+    @classmethod
+    def _bounded(cls, member: Any) -> Any:
+        if isinstance(member, list) and len(member) > MAX_MEMBERS_PER_CALL:
+            # pydantic's own error for a list over its max_length.
+            raise PydanticCustomError(
+                "too_long", "List should have at most {max_length} items after validation, not {actual_length}",
+                {"field_type": "List", "max_length": MAX_MEMBERS_PER_CALL, "actual_length": len(member)})
+        return member
 
     def members(self) -> list[OrgMember]:
         """Raises pydantic's ValidationError, located as LiteLLM locates it."""
@@ -154,9 +170,9 @@ class OrganizationMemberAddRequest(Body):
 
 
 class OrganizationMemberDeleteRequest(Body):
-    organization_id: str
-    user_id: str | None = None
-    user_email: str | None = None
+    organization_id: Id
+    user_id: Id | None = None
+    user_email: Email | None = None
 
     _check = model_validator(mode="before")(classmethod(lambda cls, data: _one_of_id_or_email(data)))
 
@@ -176,9 +192,9 @@ class OrganizationMemberUpdateRequest(OrganizationMemberDeleteRequest):
 
 
 class InfoQuery(Body):
-    organization_id: str
+    organization_id: Id
 
 
 class ListQuery(Body):
-    org_id: str | None = None
-    org_alias: str | None = None
+    org_id: Id | None = None
+    org_alias: Text | None = None

@@ -28,6 +28,7 @@ from orgledger.projections.projector import Projector
 from orgledger.projections.store import ViewStore
 
 from . import access, postgres
+from .data_files import prepare_sqlite_data
 from .auth import Authenticator, Caller
 from .errors import ViewsUnavailable
 from .read_cache import ReadCache, views_version
@@ -115,6 +116,12 @@ class ViewDirectory:
         self.runtime.sync()
         with self.runtime.read() as cur:
             return self.runtime.organizations.user_ids_by_email(cur, email)
+
+    def known_users(self, user_ids: list[str], emails: list[str]) -> tuple[set[str], dict[str, list[str]]]:
+        self.runtime.sync()
+        view = self.runtime.organizations
+        with self.runtime.read() as cur:
+            return view.existing_user_ids(cur, user_ids), view.user_ids_by_emails(cur, emails)
 
     def member_ids(self, organization_id: str) -> tuple[list[str], int]:
         self.runtime.sync()
@@ -215,7 +222,7 @@ _create_lock = threading.Lock()
 def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api") -> Runtime:
     """`role` "projector" sizes the PostgreSQL pools for the one process that keeps the views."""
     if settings.backend == "sqlite":
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        prepare_sqlite_data(settings.data_dir)
     with _create_lock, _setup(settings):
         ledger = OrgLedger(env=ledger_env(settings, role))
         store = ViewStore(view_datastore(settings, role))

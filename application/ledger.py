@@ -183,22 +183,27 @@ class OrgLedger(IdentityCommands, IdempotentRequests, Application):
         """Add members, creating users that do not exist yet, in one save."""
         org = self._active_org(cmd.organization_id)
         changed: list[Any] = []
-        user_ids: list[str] = []
         users: list[User] = []
+        # Sets beside the lists: each member is checked against the others in constant time,
+        # so a call's cost grows linearly with its members (aggregates compare by value, slowly).
+        new_users: set[str] = set()
+        user_ids: dict[str, None] = {}
         # Users this command creates are not in the directory yet; the same email listed
         # twice must find the first one, not create a second user with that email.
         created: dict[str, User] = {}
+        known = self._known_users(cmd)
         for member in cmd.members:
             user = created.get(member.user_email or "") if member.user_email else None
             if user is None:
-                user = self._user_for_new_member(member.user_id, member.user_email, cmd.actor)
-            if user.pending_events and user not in changed:
+                user = self._user_for_new_member(member.user_id, member.user_email, cmd.actor, known)
+            if user.pending_events and user.user_id not in new_users:
+                new_users.add(user.user_id)
                 changed.append(user)
                 if user.user_email:
                     created[user.user_email] = user
             if user.user_id in user_ids:
                 raise MemberExistsError(f"User {user.user_id} is listed twice")
-            user_ids.append(user.user_id)
+            user_ids[user.user_id] = None
             users.append(user)
             # A user created by this command has no membership to look for: memberships are
             # only ever saved together with their user (and the store would refuse a second).
@@ -213,7 +218,7 @@ class OrgLedger(IdentityCommands, IdempotentRequests, Application):
         return Done(
             self._save(*changed, condition=condition),
             organization_ids=[cmd.organization_id],
-            user_ids=user_ids,
+            user_ids=list(user_ids),
             decided=(*users, *(m for m in changed if isinstance(m, Membership))),
         )
 
@@ -297,11 +302,24 @@ class OrgLedger(IdentityCommands, IdempotentRequests, Application):
             raise error(f"Organization not found for organization_id={organization_id}")
         return org
 
-    def _user_for_new_member(self, user_id: str | None, email: str | None, actor: Actor) -> User:
-        if user_id is not None and (user := self._find(User, user_id)) is not None:
+    def _known_users(self, cmd: AddMembers) -> tuple[set[str] | None, dict[str, list[str]]]:
+        """The members' users that exist, asked of the views at once rather than of the store
+        one by one (None: ask the store; one member costs one read either way). A user created
+        meanwhile makes the save conflict, and the retry asks again."""
+        ids = [m.user_id for m in cmd.members if m.user_id is not None]
+        emails = [m.user_email for m in cmd.members if m.user_email is not None]
+        if len(cmd.members) == 1 and not emails:
+            return None, {}
+        return self.directory.known_users(ids, emails)
+
+    def _user_for_new_member(self, user_id: str | None, email: str | None, actor: Actor,
+                             known: tuple[set[str] | None, dict[str, list[str]]]) -> User:
+        known_ids, by_email = known
+        if (user_id is not None and (known_ids is None or user_id in known_ids)
+                and (user := self._find(User, user_id)) is not None):
             return user
         if email is not None:
-            matches = self.directory.user_ids_by_email(email)
+            matches = by_email.get(email, [])
             if len(matches) > 1:
                 raise InvalidRequestError(
                     "Multiple users with this email found in db. Please use 'user_id' instead."

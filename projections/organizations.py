@@ -5,6 +5,7 @@ look-ups the application needs (users by email, an organization's members)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from orgledger.domain.budget import Budget
@@ -16,6 +17,8 @@ from .base import Projection, iso
 from .store import Cursor, from_json, to_json
 
 MEMBERS_CHUNK = 500
+# Organizations read, shaped and encoded at a time by a long /organization/list.
+ORGS_PAGE = 500
 
 BUDGET_FIELDS = (
     "soft_budget", "max_budget", "max_parallel_requests", "tpm_limit", "rpm_limit",
@@ -217,7 +220,38 @@ class OrganizationsView(Projection):
         org_alias: str | None = None,
     ) -> list[dict[str, Any]]:
         """Organizations with budget and members, oldest first, filtered with AND."""
-        where, params = [], []
+        where, params = self._filters(cur, member, org_id, org_alias)
+        orgs = self._org_rows(cur, where, params, filtered=bool(where))
+        return self._with_members(cur, orgs, [o["organization_id"] for o in orgs] if where else None)
+
+    def org_pages(
+        self,
+        cur: Cursor,
+        *,
+        member: str | None = None,
+        org_id: str | None = None,
+        org_alias: str | None = None,
+        size: int | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """orgs(), `size` organizations at a time, so that a long list is never all in memory at
+        once (pages follow each other by seq, each read when the one before was used)."""
+        where, params = self._filters(cur, member, org_id, org_alias)
+        size = size or ORGS_PAGE
+        after = -1
+        while True:
+            orgs = self._org_rows(cur, [*where, "o.seq > ?"], [*params, after], filtered=bool(where), limit=size)
+            if orgs:
+                # Unfiltered, a page is a range of seq: its members are read by that range.
+                ids = [o["organization_id"] for o in orgs] if where else None
+                yield self._with_members(cur, orgs, ids, (after, orgs[-1]["seq"]))
+            if len(orgs) < size:
+                return
+            after = orgs[-1]["seq"]
+
+    def _filters(self, cur: Cursor, member: str | None, org_id: str | None,
+                 org_alias: str | None) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
         if member is not None:
             where.append(f"o.organization_id IN (SELECT organization_id FROM {self.t['memberships']}"
                          " WHERE user_id=?)")
@@ -235,27 +269,37 @@ class OrganizationsView(Projection):
             else:
                 where.append(f"{'strpos' if cur.postgres else 'instr'}(o.alias_folded, ?) > 0")
                 params.append(folded)
+        return where, params
+
+    def _org_rows(self, cur: Cursor, where: list[str], params: list[Any], *, filtered: bool,
+                  limit: int | None = None) -> list[dict[str, Any]]:
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         # Filtered: the matches sorted (`+` keeps SQLite from walking every row in seq order
         # through the index to test each); unfiltered: every row in index order, no sort.
-        order = "+o.seq" if where else "o.seq"
-        orgs = cur.execute(
+        order = "+o.seq" if filtered else "o.seq"
+        return cur.execute(
             f"SELECT o.*, {', '.join('b.' + f for f in BUDGET_FIELDS)} FROM {self.t['orgs']} o"
-            f" JOIN {self.t['budgets']} b ON b.budget_id = o.budget_id {clause} ORDER BY {order}",
+            f" JOIN {self.t['budgets']} b ON b.budget_id = o.budget_id {clause} ORDER BY {order}"
+            + (f" LIMIT {int(limit)}" if limit is not None else ""),
             params,
         ).all()
+
+    def _with_members(self, cur: Cursor, orgs: list[dict[str, Any]], organization_ids: list[str] | None,
+                      seqs: tuple[int, int] | None = None) -> list[dict[str, Any]]:
         members: dict[str, list[dict[str, Any]]] = {}
-        for row in self._members(cur, [o["organization_id"] for o in orgs] if where else None):
+        for row in self._members(cur, organization_ids, seqs):
             members.setdefault(row["organization_id"], []).append(membership_shape(row))
         return [org_shape(o, members.get(o["organization_id"], [])) for o in orgs]
 
-    def _members(self, cur: Cursor, organization_ids: list[str] | None) -> list[dict[str, Any]]:
-        """Memberships of these organizations (None: of every organization), each
-        organization's in join order."""
+    def _members(self, cur: Cursor, organization_ids: list[str] | None,
+                 seqs: tuple[int, int] | None = None) -> list[dict[str, Any]]:
+        """Memberships of these organizations (None: of every organization, or of those whose
+        seq is in the range (after, last]), each organization's in join order."""
         if organization_ids is None:
+            within = "" if seqs is None else " WHERE o.seq > ? AND o.seq <= ?"
             return cur.execute(
                 f"SELECT m.* FROM {self.t['memberships']} m JOIN {self.t['orgs']} o"
-                " ON o.organization_id = m.organization_id ORDER BY m.seq"
+                f" ON o.organization_id = m.organization_id{within} ORDER BY m.seq", seqs or (),
             ).all()
         rows = []
         # Looked up by organization through the (organization_id, seq) index, in chunks that
@@ -303,11 +347,24 @@ class OrganizationsView(Projection):
         return None if row is None else budget_shape(row)
 
     def users(self, cur: Cursor, user_ids: list[str]) -> list[dict[str, Any]]:
+        """The users with these ids that exist, in the order asked."""
+        rows = {r["user_id"]: r for r in self._rows_where_in(cur, "users", "user_id", user_ids)}
+        return [user_shape(rows[u]) for u in user_ids if u in rows]
+
+    def memberships(self, cur: Cursor, organization_id: str, user_ids: list[str]) -> list[dict[str, Any]]:
+        """membership() of each of these users that is a member, in the order asked."""
+        rows = {r["user_id"]: r for r in self._rows_where_in(
+            cur, "memberships", "user_id", user_ids, "organization_id=?", (organization_id,))}
+        budget_ids = list({r["budget_id"] for r in rows.values() if r["budget_id"] is not None})
+        budgets = {b["budget_id"]: budget_shape(b)
+                   for b in self._rows_where_in(cur, "budgets", "budget_id", budget_ids)}
         shapes = []
         for user_id in user_ids:
-            row = cur.execute(f"SELECT * FROM {self.t['users']} WHERE user_id=?", (user_id,)).one()
-            if row is not None:
-                shapes.append(user_shape(row))
+            if (row := rows.get(user_id)) is not None:
+                shape = membership_shape(row)
+                if row["budget_id"] is not None:
+                    shape["litellm_budget_table"] = budgets.get(row["budget_id"])
+                shapes.append(shape)
         return shapes
 
     def user_ids_by_email(self, cur: Cursor, email: str) -> list[str]:
@@ -315,6 +372,29 @@ class OrganizationsView(Projection):
             f"SELECT user_id FROM {self.t['users']} WHERE user_email=? ORDER BY user_id", (email,)
         ).all()
         return [r["user_id"] for r in rows]
+
+    def existing_user_ids(self, cur: Cursor, user_ids: list[str]) -> set[str]:
+        return {r["user_id"] for r in self._rows_where_in(cur, "users", "user_id", user_ids, columns="user_id")}
+
+    def user_ids_by_emails(self, cur: Cursor, emails: list[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        rows = self._rows_where_in(cur, "users", "user_email", emails, columns="user_id, user_email")
+        for row in sorted(rows, key=lambda r: r["user_id"]):
+            found.setdefault(row["user_email"], []).append(row["user_id"])
+        return found
+
+    def _rows_where_in(self, cur: Cursor, table: str, column: str, values: list[str], where: str = "",
+                       params: tuple[Any, ...] = (), columns: str = "*") -> list[dict[str, Any]]:
+        """Rows whose `column` is one of `values`, in chunks below the databases' parameter limits."""
+        rows: list[dict[str, Any]] = []
+        distinct = list(dict.fromkeys(values))
+        for start in range(0, len(distinct), MEMBERS_CHUNK):
+            chunk = distinct[start:start + MEMBERS_CHUNK]
+            rows += cur.execute(
+                f"SELECT {columns} FROM {self.t[table]} WHERE {where + ' AND ' if where else ''}{column} IN"
+                f" ({', '.join('?' * len(chunk))})", (*params, *chunk),
+            ).all()
+        return rows
 
     def roles_of(self, cur: Cursor, user_id: str) -> dict[str, str]:
         """The user's role in each organization they belong to."""

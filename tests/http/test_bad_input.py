@@ -94,7 +94,8 @@ def test_bodies_over_one_mebibyte_are_413(client: TestClient, runtime: Runtime, 
 
 
 def test_a_body_of_exactly_one_mebibyte_is_read(client: TestClient) -> None:
-    prefix, suffix = b'{"organization_alias": "', b'"}'
+    # The padding is a field orgledger ignores: every field it keeps is bounded far below 1 MiB.
+    prefix, suffix = b'{"organization_alias": "a", "padding": "', b'"}'
     body = prefix + b"a" * (MIB - len(prefix) - len(suffix)) + suffix
     assert len(body) == MIB
     assert client.post("/organization/new", content=body, headers=JSON).status_code == 200

@@ -1,0 +1,51 @@
+"""The bounds of what a caller may send, declared once and carried by pydantic into validation
+(a FastAPI-style 422) and into the OpenAPI document (maxLength, maxItems, pattern).
+
+An event is stored for good and every read model must hold it, on SQLite and PostgreSQL alike:
+PostgreSQL's B-tree indexes refuse a key over 2,704 bytes, and a projector that cannot apply an
+event stops there. 256 characters (at most 1 KiB in UTF-8) fits every index, and is more than
+any id LiteLLM makes (uuid4s) and any email (RFC 5321 allows 254 characters) needs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from pydantic import AfterValidator, Field, StringConstraints
+
+# Ids (organization, user, budget, key) and emails.
+MAX_ID_LENGTH = 256
+# Aliases, model names, durations and every other free string.
+MAX_TEXT_LENGTH = 256
+# models, organization_ids, organizations, keys, object_permission's lists.
+MAX_LIST_ITEMS = 1000
+# members in one member_add: LiteLLM's callers add a handful; one call stays under a second.
+MAX_MEMBERS_PER_CALL = 1000
+# metadata, model_max_budget and the other free-form objects, measured as JSON.
+MAX_OBJECT_BYTES = 64 * 1024
+# Pages of GET /audit: with page_size up to 1,000 every offset fits any store's integers.
+MAX_AUDIT_PAGE = 1_000_000_000
+
+# C0 controls (newline and tab included), DEL and C1 controls: in an id or email they could forge
+# log lines or terminal output. A character class, so that the pattern is valid ECMA-262 too.
+CONTROL_CHARACTERS = r"\x00-\x1f\x7f-\x9f"
+WITHOUT_CONTROL_CHARACTERS = rf"^[^{CONTROL_CHARACTERS}]*$"
+
+Id = Annotated[str, StringConstraints(max_length=MAX_ID_LENGTH, pattern=WITHOUT_CONTROL_CHARACTERS)]
+Email = Id
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_LENGTH)]
+IdList = Annotated[list[Id], Field(max_length=MAX_LIST_ITEMS)]
+TextList = Annotated[list[Text], Field(max_length=MAX_LIST_ITEMS)]
+
+
+def _bounded_object(value: dict[str, Any]) -> dict[str, Any]:
+    if len(msgspec.json.encode(value)) > MAX_OBJECT_BYTES:
+        raise ValueError(f"the object is larger than {MAX_OBJECT_BYTES} bytes as JSON")
+    return value
+
+
+OBJECT_BOUND = f"At most {MAX_OBJECT_BYTES} bytes as JSON."
+
+# A free-form JSON object, bounded by its encoded size.
+JsonObject = Annotated[dict[str, Any], AfterValidator(_bounded_object),
+                       Field(json_schema_extra={"description": OBJECT_BOUND})]
