@@ -9,6 +9,7 @@ import click
 
 from orgledger.application.ledger import OrgLedger
 from orgledger.projections import rebuild as ops
+from orgledger.projections.base import POSITIONS_DDL
 from orgledger.projections.store import ViewStore
 
 from .runtime import projection_classes
@@ -33,8 +34,7 @@ def status() -> None:
     app, store = _open()
     try:
         with store.transaction() as cur:
-            for cls in projection_classes():
-                cls().create_tables(cur)
+            cur.execute(POSITIONS_DDL)  # views never opened yet: every position is 0
         click.echo(f"{'name':<16} {'position':>10} {'head':>10} {'lag':>10}")
         for s in ops.status(app, store, [cls() for cls in projection_classes()]):
             click.echo(f"{s.name:<16} {s.position:>10} {s.head:>10} {s.lag:>10}")

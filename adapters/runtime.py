@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Mapping
@@ -20,6 +21,7 @@ from orgledger.domain.errors import OrganizationNotFoundError
 from orgledger.projections.keys import KeysView
 from orgledger.projections.audit import AuditView
 from orgledger.projections.base import Projection
+from orgledger.projections import rebuild
 from orgledger.projections.organizations import OrganizationsView
 from orgledger.projections.projector import Projector
 from orgledger.projections.store import ViewStore
@@ -45,6 +47,9 @@ class Runtime:
     inline_projector: bool = True
     # True when the views are a local SQLite file, which bounded reads may query on the event loop.
     local_views: bool = False
+    # Projections whose tables an older orgledger created with another layout: only when built
+    # without catching up (`orgledger check`); otherwise they were rebuilt on the way.
+    outdated_views: tuple[str, ...] = ()
 
     def settle(self, position: int) -> None:
         """Read-your-writes: return once the views show everything up to `position`."""
@@ -172,6 +177,8 @@ class ViewsConnectionPool(SQLiteConnectionPool):
         return connection
 
 
+log = logging.getLogger("orgledger.projections")
+
 # Read models besides the organizations and keys views, which the runtime holds by name.
 EXTRA_PROJECTIONS: tuple[type[Projection], ...] = (AuditView,)
 
@@ -194,11 +201,12 @@ def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api
         organizations = OrganizationsView()
         keys = KeysView()
         projector = Projector(ledger, store, [organizations, keys, *(cls() for cls in EXTRA_PROJECTIONS)])
-        projector.create_tables()
+        outdated = _current_layouts(ledger, store, projector, rebuild_outdated=catch_up)
     runtime = Runtime(settings, ledger, store, projector, organizations,
                       Authenticator(settings.master_key or ""), keys,
                       ReadCache(views_version(store, projector.projections),
                                 max_bytes=settings.read_cache_mb * 1024 * 1024))
+    runtime.outdated_views = outdated
     runtime.authenticator.resolve_virtual_key = access.VirtualKeys(runtime)
     ledger.directory = ViewDirectory(runtime)
     runtime.local_views = settings.backend == "sqlite"
@@ -211,6 +219,24 @@ def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api
     elif catch_up:  # `orgledger check` looks at the views as they are
         runtime.sync()
     return runtime
+
+
+def _current_layouts(ledger: OrgLedger, store: ViewStore, projector: Projector, *,
+                     rebuild_outdated: bool) -> tuple[str, ...]:
+    """Create the views' tables; views whose tables an older orgledger created with another
+    layout are rebuilt from the log first (once, at the first start after such an upgrade; with
+    PostgreSQL, under the setup lock, so the other processes wait for it). Returns the names of
+    those left outdated (`rebuild_outdated` False: `orgledger check` changes nothing)."""
+    stale = rebuild.outdated_layouts(store, projector.projections)
+    if stale and not rebuild_outdated:
+        return tuple(p.name for p in stale)
+    if stale:
+        names = ", ".join(p.name for p in stale)
+        log.warning("views %s have an older layout: rebuilding them from the event log", names)
+        done = rebuild.rebuild_all(ledger, store, [type(p) for p in stale])
+        log.warning("views rebuilt to the current layout: %s", done.summary())
+    projector.create_tables()
+    return ()
 
 
 def _setup(settings: Settings) -> AbstractContextManager[None]:

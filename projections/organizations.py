@@ -13,6 +13,7 @@ from orgledger.domain.organization import Organization
 from orgledger.domain.user import User
 
 from .base import Projection, iso
+from .digest import digest, digest_or_none
 from .store import Cursor, from_json, to_json
 
 MEMBERS_CHUNK = 500
@@ -26,31 +27,37 @@ BUDGET_FIELDS = (
 class OrganizationsView(Projection):
     name = "organizations"
     table_names = ("orgs", "budgets", "memberships", "users")
+    # 2: ids and emails keyed and indexed by their digest (*_key columns), not by their text.
+    layout = 2
 
     def ddl(self) -> list[str]:
+        # Every id and email is keyed by its digest (projections/digest.py): their length is
+        # unbounded. Each look-up compares the key and the full value.
         return [
-            "CREATE TABLE IF NOT EXISTS {orgs} (organization_id TEXT PRIMARY KEY,"
+            "CREATE TABLE IF NOT EXISTS {orgs} (organization_id TEXT NOT NULL,"
             " organization_alias TEXT NOT NULL, budget_id TEXT NOT NULL, spend DOUBLE PRECISION NOT NULL,"
             " metadata TEXT NOT NULL, models TEXT NOT NULL, object_permission TEXT,"
             " created_by TEXT NOT NULL, updated_by TEXT NOT NULL, created_at TEXT NOT NULL,"
-            " updated_at TEXT NOT NULL, seq BIGINT NOT NULL, alias_folded TEXT NOT NULL)",
+            " updated_at TEXT NOT NULL, seq BIGINT NOT NULL, alias_folded TEXT NOT NULL,"
+            " org_key {digest} NOT NULL, budget_key {digest} NOT NULL, PRIMARY KEY (org_key))",
             "CREATE INDEX IF NOT EXISTS {orgs}_seq ON {orgs} (seq)",
-            "CREATE TABLE IF NOT EXISTS {budgets} (budget_id TEXT PRIMARY KEY,"
+            "CREATE TABLE IF NOT EXISTS {budgets} (budget_id TEXT NOT NULL,"
             " soft_budget DOUBLE PRECISION, max_budget DOUBLE PRECISION, max_parallel_requests BIGINT,"
             " tpm_limit BIGINT, rpm_limit BIGINT, model_max_budget TEXT, budget_duration TEXT,"
             " created_by TEXT NOT NULL, updated_by TEXT NOT NULL, created_at TEXT NOT NULL,"
-            " updated_at TEXT NOT NULL)",
+            " updated_at TEXT NOT NULL, budget_key {digest} NOT NULL, PRIMARY KEY (budget_key))",
             "CREATE TABLE IF NOT EXISTS {memberships} (organization_id TEXT NOT NULL,"
             " user_id TEXT NOT NULL, user_role TEXT NOT NULL, spend DOUBLE PRECISION NOT NULL,"
             " budget_id TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, seq BIGINT NOT NULL,"
-            " PRIMARY KEY (organization_id, user_id))",
-            "CREATE INDEX IF NOT EXISTS {memberships}_user ON {memberships} (user_id)",
+            " org_key {digest} NOT NULL, user_key {digest} NOT NULL, PRIMARY KEY (org_key, user_key))",
+            "CREATE INDEX IF NOT EXISTS {memberships}_user ON {memberships} (user_key)",
             # An organization's members in join order without a sort (info, list, member_ids).
-            "CREATE INDEX IF NOT EXISTS {memberships}_org_seq ON {memberships} (organization_id, seq)",
-            "CREATE TABLE IF NOT EXISTS {users} (user_id TEXT PRIMARY KEY, user_email TEXT,"
+            "CREATE INDEX IF NOT EXISTS {memberships}_org_seq ON {memberships} (org_key, seq)",
+            "CREATE TABLE IF NOT EXISTS {users} (user_id TEXT NOT NULL, user_email TEXT,"
             " user_role TEXT NOT NULL, models TEXT NOT NULL, max_budget DOUBLE PRECISION,"
-            " metadata TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS {users}_email ON {users} (user_email)",
+            " metadata TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+            " user_key {digest} NOT NULL, email_key {digest}, PRIMARY KEY (user_key))",
+            "CREATE INDEX IF NOT EXISTS {users}_email ON {users} (email_key)",
         ]
 
     # The alias filter's index (SQLite only; PostgreSQL scans). A substring search cannot use a
@@ -108,10 +115,10 @@ class OrganizationsView(Projection):
         at = iso(e.timestamp)
         permission = e.object_permission.as_dict() if e.object_permission else None
         cur.insert(
-            f"INSERT INTO {self.t['orgs']} VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO {self.t['orgs']} VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (e.organization_id, e.organization_alias, e.budget_id, 0.0, to_json(e.metadata),
              to_json(e.models), to_json(permission), e.actor.user_id, e.actor.user_id, at, at,
-             position, e.organization_alias.casefold()),
+             position, e.organization_alias.casefold(), digest(e.organization_id), digest(e.budget_id)),
         )
 
     @Projection.apply.register
@@ -128,11 +135,12 @@ class OrganizationsView(Projection):
             changes["spend"] = e.spend
         if e.object_permission is not None:
             changes["object_permission"] = to_json(e.object_permission.as_dict())
-        self._update(cur, "orgs", changes, "organization_id=?", (e.organization_id,))
+        self._update(cur, "orgs", changes, *_org_is(e.organization_id))
 
     @Projection.apply.register
     def _(self, e: Organization.OrgDeleted, cur: Cursor, position: int) -> None:
-        cur.execute(f"DELETE FROM {self.t['orgs']} WHERE organization_id=?", (e.organization_id,))
+        where, params = _org_is(e.organization_id)
+        cur.execute(f"DELETE FROM {self.t['orgs']} WHERE {where}", params)
 
     @Projection.apply.register
     def _(self, e: Budget.BudgetCreated, cur: Cursor, position: int) -> None:
@@ -140,9 +148,9 @@ class OrganizationsView(Projection):
         limits = e.limits.as_dict()
         limits["model_max_budget"] = to_json(limits["model_max_budget"])
         cur.insert(
-            f"INSERT INTO {self.t['budgets']} VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO {self.t['budgets']} VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (e.budget_id, *(limits[f] for f in BUDGET_FIELDS), e.actor.user_id, e.actor.user_id,
-             at, at),
+             at, at, digest(e.budget_id)),
         )
 
     @Projection.apply.register
@@ -151,7 +159,7 @@ class OrganizationsView(Projection):
         if "model_max_budget" in changes:
             changes["model_max_budget"] = to_json(changes["model_max_budget"])
         changes.update(updated_by=e.actor.user_id, updated_at=iso(e.timestamp))
-        self._update(cur, "budgets", changes, "budget_id=?", (e.budget_id,))
+        self._update(cur, "budgets", changes, *_budget_is(e.budget_id))
 
     @Projection.apply.register
     def _(self, e: Membership.MemberAdded, cur: Cursor, position: int) -> None:
@@ -164,37 +172,33 @@ class OrganizationsView(Projection):
     @Projection.apply.register
     def _(self, e: Membership.RoleChanged, cur: Cursor, position: int) -> None:
         changes = {"user_role": e.role, "updated_at": iso(e.timestamp)}
-        self._update(cur, "memberships", changes, "organization_id=? AND user_id=?",
-                     (e.organization_id, e.user_id))
+        self._update(cur, "memberships", changes, *_membership_is(e.organization_id, e.user_id))
 
     @Projection.apply.register
     def _(self, e: Membership.MemberBudgetChanged, cur: Cursor, position: int) -> None:
         changes = {"budget_id": e.budget_id, "updated_at": iso(e.timestamp)}
-        self._update(cur, "memberships", changes, "organization_id=? AND user_id=?",
-                     (e.organization_id, e.user_id))
+        self._update(cur, "memberships", changes, *_membership_is(e.organization_id, e.user_id))
 
     @Projection.apply.register
     def _(self, e: Membership.MemberRemoved, cur: Cursor, position: int) -> None:
-        cur.execute(
-            f"DELETE FROM {self.t['memberships']} WHERE organization_id=? AND user_id=?",
-            (e.organization_id, e.user_id),
-        )
+        where, params = _membership_is(e.organization_id, e.user_id)
+        cur.execute(f"DELETE FROM {self.t['memberships']} WHERE {where}", params)
 
     @Projection.apply.register
     def _(self, e: User.UserCreated, cur: Cursor, position: int) -> None:
         at = iso(e.timestamp)
         cur.insert(
-            f"INSERT INTO {self.t['users']} VALUES (?,?,?,?,?,?,?,?)",
+            f"INSERT INTO {self.t['users']} VALUES (?,?,?,?,?,?,?,?,?,?)",
             (e.user_id, e.user_email, e.user_role, to_json(e.models), e.max_budget,
-             to_json(e.metadata), at, at),
+             to_json(e.metadata), at, at, digest(e.user_id), digest_or_none(e.user_email)),
         )
 
     def _insert_membership(self, cur: Cursor, org_id: str, user_id: str, role: str, e: Any,
                            position: int) -> None:
         at = iso(e.timestamp)
         cur.insert(
-            f"INSERT INTO {self.t['memberships']} VALUES (?,?,?,?,?,?,?,?)",
-            (org_id, user_id, role, 0.0, None, at, at, position),
+            f"INSERT INTO {self.t['memberships']} VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (org_id, user_id, role, 0.0, None, at, at, position, digest(org_id), digest(user_id)),
         )
 
     def _update(self, cur: Cursor, table: str, changes: dict[str, Any], where: str,
@@ -219,12 +223,12 @@ class OrganizationsView(Projection):
         """Organizations with budget and members, oldest first, filtered with AND."""
         where, params = [], []
         if member is not None:
-            where.append(f"o.organization_id IN (SELECT organization_id FROM {self.t['memberships']}"
-                         " WHERE user_id=?)")
-            params.append(member)
+            where.append(f"o.org_key IN (SELECT org_key FROM {self.t['memberships']}"
+                         " WHERE user_key=? AND user_id=?)")
+            params += [digest(member), member]
         if org_id is not None:
-            where.append("o.organization_id=?")
-            params.append(org_id)
+            where.append("o.org_key=? AND o.organization_id=?")
+            params += [digest(org_id), org_id]
         if org_alias is not None:
             # A substring of the alias folded in Python when stored (SQLite's LOWER and LIKE fold
             # ASCII letters only).
@@ -241,7 +245,8 @@ class OrganizationsView(Projection):
         order = "+o.seq" if where else "o.seq"
         orgs = cur.execute(
             f"SELECT o.*, {', '.join('b.' + f for f in BUDGET_FIELDS)} FROM {self.t['orgs']} o"
-            f" JOIN {self.t['budgets']} b ON b.budget_id = o.budget_id {clause} ORDER BY {order}",
+            f" JOIN {self.t['budgets']} b ON b.budget_key = o.budget_key AND b.budget_id = o.budget_id"
+            f" {clause} ORDER BY {order}",
             params,
         ).all()
         members: dict[str, list[dict[str, Any]]] = {}
@@ -255,17 +260,18 @@ class OrganizationsView(Projection):
         if organization_ids is None:
             return cur.execute(
                 f"SELECT m.* FROM {self.t['memberships']} m JOIN {self.t['orgs']} o"
-                " ON o.organization_id = m.organization_id ORDER BY m.seq"
+                " ON o.org_key = m.org_key AND o.organization_id = m.organization_id ORDER BY m.seq"
             ).all()
         rows = []
-        # Looked up by organization through the (organization_id, seq) index, in chunks that
-        # stay below the databases' limits on statement parameters.
+        # Looked up by organization through the (org_key, seq) index, in chunks that stay below
+        # the databases' limits on statement parameters. The caller groups the rows by their
+        # full organization_id, which makes the match exact.
         for start in range(0, len(organization_ids), MEMBERS_CHUNK):
             chunk = organization_ids[start:start + MEMBERS_CHUNK]
             rows += cur.execute(
-                f"SELECT * FROM {self.t['memberships']} WHERE organization_id IN"
-                f" ({', '.join('?' * len(chunk))}) ORDER BY organization_id, seq",
-                chunk,
+                f"SELECT * FROM {self.t['memberships']} WHERE org_key IN"
+                f" ({', '.join('?' * len(chunk))}) ORDER BY org_key, seq",
+                [digest(i) for i in chunk],
             ).all()
         return rows
 
@@ -273,22 +279,18 @@ class OrganizationsView(Projection):
         """The deprecated POST /organization/info shape: database rows with the budget row."""
         result = []
         for organization_id in ids:
-            row = cur.execute(
-                f"SELECT * FROM {self.t['orgs']} WHERE organization_id=?", (organization_id,)
-            ).one()
+            where, params = _org_is(organization_id)
+            row = cur.execute(f"SELECT * FROM {self.t['orgs']} WHERE {where}", params).one()
             if row is None:
                 continue
-            budget = cur.execute(
-                f"SELECT * FROM {self.t['budgets']} WHERE budget_id=?", (row["budget_id"],)
-            ).one()
+            where, params = _budget_is(row["budget_id"])
+            budget = cur.execute(f"SELECT * FROM {self.t['budgets']} WHERE {where}", params).one()
             result.append(_raw_org_shape(row, budget))
         return result
 
     def membership(self, cur: Cursor, organization_id: str, user_id: str) -> dict[str, Any] | None:
-        row = cur.execute(
-            f"SELECT * FROM {self.t['memberships']} WHERE organization_id=? AND user_id=?",
-            (organization_id, user_id),
-        ).one()
+        where, params = _membership_is(organization_id, user_id)
+        row = cur.execute(f"SELECT * FROM {self.t['memberships']} WHERE {where}", params).one()
         if row is None:
             return None
         shape = _membership_shape(row)
@@ -297,39 +299,55 @@ class OrganizationsView(Projection):
         return shape
 
     def budget(self, cur: Cursor, budget_id: str) -> dict[str, Any] | None:
-        row = cur.execute(
-            f"SELECT * FROM {self.t['budgets']} WHERE budget_id=?", (budget_id,)
-        ).one()
+        where, params = _budget_is(budget_id)
+        row = cur.execute(f"SELECT * FROM {self.t['budgets']} WHERE {where}", params).one()
         return None if row is None else _budget_shape(row)
 
     def users(self, cur: Cursor, user_ids: list[str]) -> list[dict[str, Any]]:
         shapes = []
         for user_id in user_ids:
-            row = cur.execute(f"SELECT * FROM {self.t['users']} WHERE user_id=?", (user_id,)).one()
+            row = cur.execute(f"SELECT * FROM {self.t['users']} WHERE user_key=? AND user_id=?",
+                              (digest(user_id), user_id)).one()
             if row is not None:
                 shapes.append(_user_shape(row))
         return shapes
 
     def user_ids_by_email(self, cur: Cursor, email: str) -> list[str]:
         rows = cur.execute(
-            f"SELECT user_id FROM {self.t['users']} WHERE user_email=? ORDER BY user_id", (email,)
+            f"SELECT user_id FROM {self.t['users']} WHERE email_key=? AND user_email=? ORDER BY user_id",
+            (digest(email), email),
         ).all()
         return [r["user_id"] for r in rows]
 
     def roles_of(self, cur: Cursor, user_id: str) -> dict[str, str]:
         """The user's role in each organization they belong to."""
         rows = cur.execute(
-            f"SELECT organization_id, user_role FROM {self.t['memberships']} WHERE user_id=?",
-            (user_id,),
+            f"SELECT organization_id, user_role FROM {self.t['memberships']}"
+            " WHERE user_key=? AND user_id=?",
+            (digest(user_id), user_id),
         ).all()
         return {r["organization_id"]: r["user_role"] for r in rows}
 
     def member_ids(self, cur: Cursor, organization_id: str) -> list[str]:
         rows = cur.execute(
-            f"SELECT user_id FROM {self.t['memberships']} WHERE organization_id=? ORDER BY seq",
-            (organization_id,),
+            f"SELECT user_id FROM {self.t['memberships']} WHERE org_key=? AND organization_id=?"
+            " ORDER BY seq",
+            (digest(organization_id), organization_id),
         ).all()
         return [r["user_id"] for r in rows]
+
+
+def _org_is(organization_id: str) -> tuple[str, tuple[Any, ...]]:
+    return "org_key=? AND organization_id=?", (digest(organization_id), organization_id)
+
+
+def _budget_is(budget_id: str) -> tuple[str, tuple[Any, ...]]:
+    return "budget_key=? AND budget_id=?", (digest(budget_id), budget_id)
+
+
+def _membership_is(organization_id: str, user_id: str) -> tuple[str, tuple[Any, ...]]:
+    return ("org_key=? AND user_key=? AND organization_id=? AND user_id=?",
+            (digest(organization_id), digest(user_id), organization_id, user_id))
 
 
 def _budget_shape(row: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from .base import Projection
+from .base import LAYOUTS_DDL, Projection
 from .batch import BatchCursor
 from .projector import Projector
 from .store import Cursor, ViewStore
@@ -124,6 +124,7 @@ def switch_over_all(app: Any, cur: Cursor, lives: Sequence[Projection], news: Se
     """Inside one write transaction: catch the new tables up to the head, put them in the live
     tables' place and move the live positions to theirs. Returns the events read here."""
     cur = BatchCursor(cur)
+    cur.execute(LAYOUTS_DDL)
     for live in lives:
         live.position(cur, lock=True)  # a projector elsewhere waits until the switch commits
     positions = [new.position(cur) for new in news]
@@ -151,8 +152,28 @@ def switch_over_all(app: Any, cur: Cursor, lives: Sequence[Projection], news: Se
         live.switched_over(cur, new)
         _rename_indexes(cur, live)
         cur.execute("DELETE FROM projection_positions WHERE name=?", (new.position_key,))
+        cur.execute("DELETE FROM projection_layouts WHERE name=?", (new.position_key,))
         live.set_position(cur, position)
+        live.set_layout(cur)
     return read
+
+
+def outdated_layouts(store: ViewStore, projections: Sequence[Projection]) -> list[Projection]:
+    """The projections whose tables an earlier orgledger created with another layout. Tables
+    that do not exist yet are created here, with the current layout."""
+    stale = []
+    with store.transaction() as cur:
+        for projection in projections:
+            stored = projection.stored_layout(cur)
+            if stored == projection.layout:
+                continue
+            if stored is None and not projection.has_tables(cur):
+                projection.create_tables(cur)
+                projection.set_layout(cur)
+                continue
+            stale.append(projection)
+    return stale
+
 
 
 def _rename_indexes(cur: Cursor, live: Projection) -> None:
