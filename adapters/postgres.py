@@ -79,6 +79,17 @@ class Target:
             options="-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3",
         )
 
+    def probe_conninfo(self, seconds: float) -> str:
+        """For a health probe that must answer within `seconds`: connecting, each statement and
+        unacknowledged writes all give up within about that long."""
+        ms = int(seconds * 1000)
+        return psycopg.conninfo.make_conninfo(
+            host=self.host, port=self.port, user=self.user, password=self.password,
+            dbname=self.dbname, connect_timeout=max(int(seconds), 2), application_name="orgledger readiness",
+            keepalives=1, keepalives_idle=5, keepalives_interval=1, keepalives_count=2,
+            tcp_user_timeout=ms, options=f"-c statement_timeout={ms}",
+        )
+
 
 def parse_database_url(url: str) -> Target:
     parts = urlsplit(url)

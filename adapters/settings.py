@@ -24,6 +24,8 @@ class Settings:
     metrics_require_auth: bool = False
     # Memory for answers kept until the views change (adapters/read_cache.py); 0 turns it off.
     read_cache_mb: int = 32
+    # Readiness fails when the views are behind the log and have not moved for this long.
+    readiness_stall_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -37,6 +39,15 @@ class Settings:
             raise ConfigurationError(
                 f"ORGLEDGER_READ_CACHE_MB must be a whole number of megabytes (0 turns the cache off), not {cache_mb!r}"
             )
+        stall = env.get("ORGLEDGER_READINESS_STALL_SECONDS", "10")
+        try:
+            stall_seconds = float(stall)
+        except ValueError:
+            stall_seconds = -1.0
+        if not stall_seconds > 0:
+            raise ConfigurationError(
+                f"ORGLEDGER_READINESS_STALL_SECONDS must be a number of seconds above 0, not {stall!r}"
+            )
         return cls(
             master_key=env.get("LITELLM_MASTER_KEY") or None,
             data_dir=Path(env.get("ORGLEDGER_DATA_DIR", "data")).resolve(),
@@ -47,4 +58,5 @@ class Settings:
             metrics_require_auth=env.get("ORGLEDGER_METRICS_REQUIRE_AUTH", "").lower()
             in ("1", "true", "yes"),
             read_cache_mb=int(cache_mb),
+            readiness_stall_seconds=stall_seconds,
         )

@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
 
+from .failures import FAILURES_DDL
 from .store import Cursor
 
 
@@ -82,6 +83,7 @@ class Projection:
     def create_tables(self, cur: Cursor, *, bulk_load: bool = False) -> None:
         """`bulk_load`: without the indexes no handler needs; `create_later_indexes` adds them."""
         cur.execute(POSITIONS_DDL)
+        cur.execute(FAILURES_DDL)
         for statement in self.ddl():
             if not (bulk_load and self._later(statement)):
                 cur.execute(self._format(statement, cur))
@@ -112,6 +114,8 @@ class Projection:
         cur.execute("DELETE FROM projection_positions WHERE name=?", (self.position_key,))
         cur.execute(LAYOUTS_DDL)
         cur.execute("DELETE FROM projection_layouts WHERE name=?", (self.position_key,))
+        cur.execute(FAILURES_DDL)
+        cur.execute("DELETE FROM projection_failures WHERE name=?", (self.position_key,))
 
     def stored_layout(self, cur: Cursor) -> int | None:
         """The layout its tables were created with; None when none was recorded (tables of an
