@@ -89,8 +89,12 @@ class PostgresProbe:
             connection.close()
 
     def close(self) -> None:
-        with self._lock:
-            self._close()
+        # Not after a question that hangs on a dead network: its thread is a daemon.
+        if self._lock.acquire(timeout=BUDGET):
+            try:
+                self._close()
+            finally:
+                self._lock.release()
 
 
 class Readiness:
