@@ -10,6 +10,7 @@ import click
 from orgledger.application.ledger import OrgLedger
 from orgledger.projections import rebuild as ops
 from orgledger.projections.base import POSITIONS_DDL
+from orgledger.projections.failures import ProjectionError, short
 from orgledger.projections.store import ViewStore
 
 from .runtime import projection_classes
@@ -26,6 +27,14 @@ def _open() -> tuple[OrgLedger, ViewStore]:
     except ConfigurationError as e:
         click.echo(f"orgledger: {e}", err=True)
         sys.exit(2)
+
+
+def _fail(cause: str, error: BaseException) -> None:
+    """One line on stderr, exit status 1: the live views are unchanged, nothing was left behind."""
+    notes = " ".join(getattr(error, "__notes__", ()))
+    click.echo(f"orgledger: rebuild failed, the live views are unchanged: {cause}"
+               f"{' ' + notes if notes else ''}", err=True)
+    sys.exit(1)
 
 
 @click.command("status")
@@ -64,6 +73,14 @@ def rebuild(name: str | None, everything: bool, batch_size: int) -> None:
                   disable=not sys.stderr.isatty(), leave=False) as bar:
             done = ops.rebuild_all(app, store, chosen, batch_size=batch_size, progress=bar.update)
         click.echo(f"rebuilt {done.summary()}")
+    except ProjectionError as e:
+        if e.projection:
+            what = f"projection {e.projection.removeprefix(ops.PREFIX)} cannot apply the event"
+        else:
+            what = "no projection can read the event"
+        _fail(f"{what} at position {e.position}: {short(e.cause)}", e)
+    except Exception as e:  # the store went away, a lock timed out...
+        _fail(short(e), e)
     finally:
         app.close()
         store.close()
