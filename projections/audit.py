@@ -13,7 +13,7 @@ from uuid import NAMESPACE_URL
 
 from .audit_entries import BUDGET, Change, describe
 from .base import Projection, iso
-from .digest import digest, digest_or_none
+from .index_key import index_key, index_key_or_none
 from .memory import Remembered
 from .store import Cursor, from_json, to_json
 
@@ -44,30 +44,30 @@ class AuditView(Projection):
     name = "audit"
     table_names = ("audit_log", "audit_scopes", "audit_objects", "audit_budget_orgs")
     handler_indexes = ("{audit_log}_object",)  # _link_budget finds a budget's earlier entries
-    # 2: object ids, actors and organization ids keyed and indexed by their digest (*_key).
+    # 2: object ids, actors and organization ids keyed and indexed by index_key (*_key columns).
     layout = 2
 
     def ddl(self) -> list[str]:
-        # Ids and actors are keyed by their digest, each look-up comparing the full value too
-        # (projections/digest.py); entry ids (uuid5), times and table names are bounded.
+        # Ids and actors are keyed by a bounded index_key, each look-up comparing the full value
+        # too (projections/index_key.py); entry ids (uuid5), times and table names are bounded.
         return [
             "CREATE TABLE IF NOT EXISTS {audit_log} (seq {int_key} PRIMARY KEY, id TEXT NOT NULL,"
             " updated_at TEXT NOT NULL, changed_by TEXT, changed_by_api_key TEXT, action TEXT NOT NULL,"
             " table_name TEXT NOT NULL, object_id TEXT NOT NULL, before_value TEXT, updated_values TEXT,"
-            " request_id TEXT, event_type TEXT NOT NULL, changed_by_key {digest},"
-            " object_key {digest} NOT NULL)",
+            " request_id TEXT, event_type TEXT NOT NULL, changed_by_key TEXT,"
+            " object_key TEXT NOT NULL)",
             "CREATE UNIQUE INDEX IF NOT EXISTS {audit_log}_id ON {audit_log} (id)",
             "CREATE INDEX IF NOT EXISTS {audit_log}_object ON {audit_log} (object_key)",
             "CREATE INDEX IF NOT EXISTS {audit_log}_changed_by ON {audit_log} (changed_by_key)",
             "CREATE INDEX IF NOT EXISTS {audit_log}_updated_at ON {audit_log} (updated_at)",
             # Which organization's admins may read an entry; an entry can belong to several.
             "CREATE TABLE IF NOT EXISTS {audit_scopes} (organization_id TEXT NOT NULL,"
-            " seq BIGINT NOT NULL, org_key {digest} NOT NULL, PRIMARY KEY (org_key, seq)){without_rowid}",
+            " seq BIGINT NOT NULL, org_key TEXT NOT NULL, PRIMARY KEY (org_key, seq)){without_rowid}",
             "CREATE TABLE IF NOT EXISTS {audit_objects} (table_name TEXT NOT NULL,"
-            " object_id TEXT NOT NULL, state TEXT NOT NULL, object_key {digest} NOT NULL,"
+            " object_id TEXT NOT NULL, state TEXT NOT NULL, object_key TEXT NOT NULL,"
             " PRIMARY KEY (table_name, object_key))",
             "CREATE TABLE IF NOT EXISTS {audit_budget_orgs} (budget_id TEXT NOT NULL,"
-            " organization_id TEXT NOT NULL, budget_key {digest} NOT NULL, org_key {digest} NOT NULL,"
+            " organization_id TEXT NOT NULL, budget_key TEXT NOT NULL, org_key TEXT NOT NULL,"
             " PRIMARY KEY (budget_key, org_key)){without_rowid}",
         ]
 
@@ -117,7 +117,7 @@ class AuditView(Projection):
             before = self._state(cur, key)
             after = None if change.action == "deleted" else to_json(
                 {**(from_json(before) or {}), **(change.values or {})})
-        object_key = digest(change.object_id)
+        object_key = index_key(change.object_id)
         if after is None:
             cur.execute(f"DELETE FROM {self.t['audit_objects']} WHERE table_name=? AND object_key=?"
                         " AND object_id=?", (change.table_name, object_key, change.object_id))
@@ -130,14 +130,14 @@ class AuditView(Projection):
             position, entry_id(event), iso(event.timestamp), changed_by,
             getattr(actor, "api_key_hash", None), change.action, change.table_name, change.object_id,
             before, values, getattr(actor, "request_id", None), type(event).__name__,
-            digest_or_none(changed_by), object_key,
+            index_key_or_none(changed_by), object_key,
         ))
         if change.table_name == BUDGET:
             for organization_id in self._budget_orgs(cur, change.object_id):
-                cur.insert(self._insert_scope, (organization_id, position, digest(organization_id)))
+                cur.insert(self._insert_scope, (organization_id, position, index_key(organization_id)))
             self._remember_budget_entry(change, position)
         elif change.organization_id:
-            cur.insert(self._insert_scope, (change.organization_id, position, digest(change.organization_id)))
+            cur.insert(self._insert_scope, (change.organization_id, position, index_key(change.organization_id)))
             if change.budget_id:
                 self._link_budget(cur, change.budget_id, change.organization_id)
 
@@ -145,7 +145,7 @@ class AuditView(Projection):
         def read() -> str | None:
             row = cur.execute(
                 f"SELECT state FROM {self.t['audit_objects']} WHERE table_name=? AND object_key=?"
-                " AND object_id=?", (key[0], digest(key[1]), key[1]),
+                " AND object_id=?", (key[0], index_key(key[1]), key[1]),
             ).one()
             return None if row is None else row["state"]
 
@@ -155,7 +155,7 @@ class AuditView(Projection):
         def read() -> tuple[str, ...]:
             rows = cur.execute(
                 f"SELECT organization_id FROM {self.t['audit_budget_orgs']} WHERE budget_key=?"
-                " AND budget_id=?", (digest(budget_id), budget_id),
+                " AND budget_id=?", (index_key(budget_id), budget_id),
             ).all()
             return tuple(r["organization_id"] for r in rows)
 
@@ -175,9 +175,9 @@ class AuditView(Projection):
         linked = self._budget_orgs(cur, budget_id)
         if organization_id in linked:
             return
-        org_key = digest(organization_id)
+        org_key = index_key(organization_id)
         cur.insert(f"INSERT INTO {self.t['audit_budget_orgs']} VALUES (?, ?, ?, ?)",
-                   (budget_id, organization_id, digest(budget_id), org_key))
+                   (budget_id, organization_id, index_key(budget_id), org_key))
         self._links.put(budget_id, (*linked, organization_id))
         seqs = self._budget_seqs.get(budget_id)
         if seqs is not None:
@@ -188,7 +188,7 @@ class AuditView(Projection):
             f"INSERT INTO {self.t['audit_scopes']} (organization_id, seq, org_key)"
             f" SELECT ?, seq, ? FROM {self.t['audit_log']}"
             " WHERE object_key=? AND table_name=? AND object_id=?",
-            (organization_id, org_key, digest(budget_id), BUDGET, budget_id),
+            (organization_id, org_key, index_key(budget_id), BUDGET, budget_id),
         )
 
     # Queries.
@@ -227,7 +227,7 @@ class AuditView(Projection):
                 continue
             if key is not None:  # through its index
                 where.append(f"a.{key}=?")
-                params.append(digest(value))
+                params.append(index_key(value))
             where.append(f"a.{column}=?")
             params.append(value)
         if f.start is not None:
@@ -240,7 +240,7 @@ class AuditView(Projection):
             marks = ",".join("?" * len(f.organization_ids)) or "NULL"
             where.append(f"a.seq IN (SELECT seq FROM {self.t['audit_scopes']}"
                          f" WHERE org_key IN ({marks}) AND organization_id IN ({marks}))")
-            params.extend(digest(o) for o in f.organization_ids)
+            params.extend(index_key(o) for o in f.organization_ids)
             params.extend(f.organization_ids)
         return (f"WHERE {' AND '.join(where)}" if where else ""), params
 

@@ -96,12 +96,10 @@ class Projection:
     def _format(self, statement: str, cur: Cursor) -> str:
         """Table names, and the words that differ by backend: `{int_key}` is SQLite's rowid
         (INTEGER PRIMARY KEY, no index of its own); `{without_rowid}` keeps a SQLite table's rows
-        in its primary key's B-tree, one B-tree to write instead of two; `{digest}` holds a
-        digest's bytes (projections/digest.py)."""
+        in its primary key's B-tree, one B-tree to write instead of two."""
         if cur.postgres:
-            return statement.format(**self.t, int_key="BIGINT", without_rowid="", digest="BYTEA")
-        return statement.format(**self.t, int_key="INTEGER", without_rowid=" WITHOUT ROWID",
-                                digest="BLOB")
+            return statement.format(**self.t, int_key="BIGINT", without_rowid="")
+        return statement.format(**self.t, int_key="INTEGER", without_rowid=" WITHOUT ROWID")
 
     def _later(self, statement: str) -> bool:
         index = _INDEX_NAME.match(statement)

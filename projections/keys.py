@@ -9,24 +9,25 @@ from typing import Any
 from orgledger.domain.key import Key
 
 from .base import Projection, iso
-from .digest import digest, digest_or_none
+from .index_key import index_key, index_key_or_none
 from .store import Cursor, from_json, to_json
 
 
 class KeysView(Projection):
     name = "keys"
     table_names = ("keys",)
-    # 2: tokens, user and organization ids keyed and indexed by their digest (*_key columns).
+    # 2: tokens, user and organization ids keyed and indexed by index_key (*_key columns).
     layout = 2
 
     def ddl(self) -> list[str]:
-        # Keyed by digests, each look-up comparing the full value too: see projections/digest.py.
+        # Keyed by bounded index keys, each look-up comparing the full value too: see
+        # projections/index_key.py.
         return [
             "CREATE TABLE IF NOT EXISTS {keys} (token TEXT NOT NULL, user_id TEXT,"
             " key_alias TEXT, models TEXT NOT NULL, organization_id TEXT, expires TEXT,"
             " revoked INTEGER NOT NULL, created_by TEXT NOT NULL, created_at TEXT NOT NULL,"
-            " updated_at TEXT NOT NULL, seq BIGINT NOT NULL, token_key {digest} NOT NULL,"
-            " user_key {digest}, org_key {digest}, PRIMARY KEY (token_key))",
+            " updated_at TEXT NOT NULL, seq BIGINT NOT NULL, token_key TEXT NOT NULL,"
+            " user_key TEXT, org_key TEXT, PRIMARY KEY (token_key))",
             "CREATE INDEX IF NOT EXISTS {keys}_user ON {keys} (user_key)",
             "CREATE INDEX IF NOT EXISTS {keys}_org ON {keys} (org_key)",
         ]
@@ -44,14 +45,14 @@ class KeysView(Projection):
             f"INSERT INTO {self.t['keys']} VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (e.token, e.user_id, e.key_alias, to_json(e.models), e.organization_id,
              iso(e.expires) if e.expires else None, 0, e.actor.user_id, at, at, position,
-             digest(e.token), digest_or_none(e.user_id), digest_or_none(e.organization_id)),
+             index_key(e.token), index_key_or_none(e.user_id), index_key_or_none(e.organization_id)),
         )
 
     @apply.register
     def _(self, e: Key.KeyRevoked, cur: Cursor, position: int) -> None:
         cur.execute(
             f"UPDATE {self.t['keys']} SET revoked=1, updated_at=? WHERE token_key=? AND token=?",
-            (iso(e.timestamp), digest(e.token), e.token),
+            (iso(e.timestamp), index_key(e.token), e.token),
         )
 
     # Queries.
@@ -59,13 +60,13 @@ class KeysView(Projection):
     def key(self, cur: Cursor, token: str) -> dict[str, Any] | None:
         """The key's row, revoked or not."""
         row = cur.execute(f"SELECT * FROM {self.t['keys']} WHERE token_key=? AND token=?",
-                          (digest(token), token)).one()
+                          (index_key(token), token)).one()
         return None if row is None else _key_shape(row)
 
     def keys_of_user(self, cur: Cursor, user_id: str) -> list[dict[str, Any]]:
         rows = cur.execute(
             f"SELECT * FROM {self.t['keys']} WHERE user_key=? AND user_id=? AND revoked=0 ORDER BY seq",
-            (digest(user_id), user_id),
+            (index_key(user_id), user_id),
         ).all()
         return [_key_shape(r) for r in rows]
 
@@ -73,7 +74,7 @@ class KeysView(Projection):
         rows = cur.execute(
             f"SELECT token FROM {self.t['keys']} WHERE org_key=? AND organization_id=? AND revoked=0"
             " ORDER BY seq",
-            (digest(organization_id), organization_id),
+            (index_key(organization_id), organization_id),
         ).all()
         return [r["token"] for r in rows]
 

@@ -13,7 +13,7 @@ from orgledger.domain.organization import Organization
 from orgledger.domain.user import User
 
 from .base import Projection, iso
-from .digest import digest, digest_or_none
+from .index_key import index_key, index_key_or_none
 from .store import Cursor, from_json, to_json
 
 MEMBERS_CHUNK = 500
@@ -27,36 +27,36 @@ BUDGET_FIELDS = (
 class OrganizationsView(Projection):
     name = "organizations"
     table_names = ("orgs", "budgets", "memberships", "users")
-    # 2: ids and emails keyed and indexed by their digest (*_key columns), not by their text.
+    # 2: ids and emails keyed and indexed by index_key (*_key columns), not by their text.
     layout = 2
 
     def ddl(self) -> list[str]:
-        # Every id and email is keyed by its digest (projections/digest.py): their length is
-        # unbounded. Each look-up compares the key and the full value.
+        # Every id and email is keyed by a bounded index_key (projections/index_key.py): their
+        # length is unbounded. Each look-up compares the key and the full value.
         return [
             "CREATE TABLE IF NOT EXISTS {orgs} (organization_id TEXT NOT NULL,"
             " organization_alias TEXT NOT NULL, budget_id TEXT NOT NULL, spend DOUBLE PRECISION NOT NULL,"
             " metadata TEXT NOT NULL, models TEXT NOT NULL, object_permission TEXT,"
             " created_by TEXT NOT NULL, updated_by TEXT NOT NULL, created_at TEXT NOT NULL,"
             " updated_at TEXT NOT NULL, seq BIGINT NOT NULL, alias_folded TEXT NOT NULL,"
-            " org_key {digest} NOT NULL, budget_key {digest} NOT NULL, PRIMARY KEY (org_key))",
+            " org_key TEXT NOT NULL, budget_key TEXT NOT NULL, PRIMARY KEY (org_key))",
             "CREATE INDEX IF NOT EXISTS {orgs}_seq ON {orgs} (seq)",
             "CREATE TABLE IF NOT EXISTS {budgets} (budget_id TEXT NOT NULL,"
             " soft_budget DOUBLE PRECISION, max_budget DOUBLE PRECISION, max_parallel_requests BIGINT,"
             " tpm_limit BIGINT, rpm_limit BIGINT, model_max_budget TEXT, budget_duration TEXT,"
             " created_by TEXT NOT NULL, updated_by TEXT NOT NULL, created_at TEXT NOT NULL,"
-            " updated_at TEXT NOT NULL, budget_key {digest} NOT NULL, PRIMARY KEY (budget_key))",
+            " updated_at TEXT NOT NULL, budget_key TEXT NOT NULL, PRIMARY KEY (budget_key))",
             "CREATE TABLE IF NOT EXISTS {memberships} (organization_id TEXT NOT NULL,"
             " user_id TEXT NOT NULL, user_role TEXT NOT NULL, spend DOUBLE PRECISION NOT NULL,"
             " budget_id TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, seq BIGINT NOT NULL,"
-            " org_key {digest} NOT NULL, user_key {digest} NOT NULL, PRIMARY KEY (org_key, user_key))",
+            " org_key TEXT NOT NULL, user_key TEXT NOT NULL, PRIMARY KEY (org_key, user_key))",
             "CREATE INDEX IF NOT EXISTS {memberships}_user ON {memberships} (user_key)",
             # An organization's members in join order without a sort (info, list, member_ids).
             "CREATE INDEX IF NOT EXISTS {memberships}_org_seq ON {memberships} (org_key, seq)",
             "CREATE TABLE IF NOT EXISTS {users} (user_id TEXT NOT NULL, user_email TEXT,"
             " user_role TEXT NOT NULL, models TEXT NOT NULL, max_budget DOUBLE PRECISION,"
             " metadata TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
-            " user_key {digest} NOT NULL, email_key {digest}, PRIMARY KEY (user_key))",
+            " user_key TEXT NOT NULL, email_key TEXT, PRIMARY KEY (user_key))",
             "CREATE INDEX IF NOT EXISTS {users}_email ON {users} (email_key)",
         ]
 
@@ -118,7 +118,7 @@ class OrganizationsView(Projection):
             f"INSERT INTO {self.t['orgs']} VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (e.organization_id, e.organization_alias, e.budget_id, 0.0, to_json(e.metadata),
              to_json(e.models), to_json(permission), e.actor.user_id, e.actor.user_id, at, at,
-             position, e.organization_alias.casefold(), digest(e.organization_id), digest(e.budget_id)),
+             position, e.organization_alias.casefold(), index_key(e.organization_id), index_key(e.budget_id)),
         )
 
     @Projection.apply.register
@@ -150,7 +150,7 @@ class OrganizationsView(Projection):
         cur.insert(
             f"INSERT INTO {self.t['budgets']} VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (e.budget_id, *(limits[f] for f in BUDGET_FIELDS), e.actor.user_id, e.actor.user_id,
-             at, at, digest(e.budget_id)),
+             at, at, index_key(e.budget_id)),
         )
 
     @Projection.apply.register
@@ -190,7 +190,7 @@ class OrganizationsView(Projection):
         cur.insert(
             f"INSERT INTO {self.t['users']} VALUES (?,?,?,?,?,?,?,?,?,?)",
             (e.user_id, e.user_email, e.user_role, to_json(e.models), e.max_budget,
-             to_json(e.metadata), at, at, digest(e.user_id), digest_or_none(e.user_email)),
+             to_json(e.metadata), at, at, index_key(e.user_id), index_key_or_none(e.user_email)),
         )
 
     def _insert_membership(self, cur: Cursor, org_id: str, user_id: str, role: str, e: Any,
@@ -198,7 +198,7 @@ class OrganizationsView(Projection):
         at = iso(e.timestamp)
         cur.insert(
             f"INSERT INTO {self.t['memberships']} VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (org_id, user_id, role, 0.0, None, at, at, position, digest(org_id), digest(user_id)),
+            (org_id, user_id, role, 0.0, None, at, at, position, index_key(org_id), index_key(user_id)),
         )
 
     def _update(self, cur: Cursor, table: str, changes: dict[str, Any], where: str,
@@ -225,10 +225,10 @@ class OrganizationsView(Projection):
         if member is not None:
             where.append(f"o.org_key IN (SELECT org_key FROM {self.t['memberships']}"
                          " WHERE user_key=? AND user_id=?)")
-            params += [digest(member), member]
+            params += [index_key(member), member]
         if org_id is not None:
             where.append("o.org_key=? AND o.organization_id=?")
-            params += [digest(org_id), org_id]
+            params += [index_key(org_id), org_id]
         if org_alias is not None:
             # A substring of the alias folded in Python when stored (SQLite's LOWER and LIKE fold
             # ASCII letters only).
@@ -271,7 +271,7 @@ class OrganizationsView(Projection):
             rows += cur.execute(
                 f"SELECT * FROM {self.t['memberships']} WHERE org_key IN"
                 f" ({', '.join('?' * len(chunk))}) ORDER BY org_key, seq",
-                [digest(i) for i in chunk],
+                [index_key(i) for i in chunk],
             ).all()
         return rows
 
@@ -307,7 +307,7 @@ class OrganizationsView(Projection):
         shapes = []
         for user_id in user_ids:
             row = cur.execute(f"SELECT * FROM {self.t['users']} WHERE user_key=? AND user_id=?",
-                              (digest(user_id), user_id)).one()
+                              (index_key(user_id), user_id)).one()
             if row is not None:
                 shapes.append(_user_shape(row))
         return shapes
@@ -315,7 +315,7 @@ class OrganizationsView(Projection):
     def user_ids_by_email(self, cur: Cursor, email: str) -> list[str]:
         rows = cur.execute(
             f"SELECT user_id FROM {self.t['users']} WHERE email_key=? AND user_email=? ORDER BY user_id",
-            (digest(email), email),
+            (index_key(email), email),
         ).all()
         return [r["user_id"] for r in rows]
 
@@ -324,7 +324,7 @@ class OrganizationsView(Projection):
         rows = cur.execute(
             f"SELECT organization_id, user_role FROM {self.t['memberships']}"
             " WHERE user_key=? AND user_id=?",
-            (digest(user_id), user_id),
+            (index_key(user_id), user_id),
         ).all()
         return {r["organization_id"]: r["user_role"] for r in rows}
 
@@ -332,22 +332,22 @@ class OrganizationsView(Projection):
         rows = cur.execute(
             f"SELECT user_id FROM {self.t['memberships']} WHERE org_key=? AND organization_id=?"
             " ORDER BY seq",
-            (digest(organization_id), organization_id),
+            (index_key(organization_id), organization_id),
         ).all()
         return [r["user_id"] for r in rows]
 
 
 def _org_is(organization_id: str) -> tuple[str, tuple[Any, ...]]:
-    return "org_key=? AND organization_id=?", (digest(organization_id), organization_id)
+    return "org_key=? AND organization_id=?", (index_key(organization_id), organization_id)
 
 
 def _budget_is(budget_id: str) -> tuple[str, tuple[Any, ...]]:
-    return "budget_key=? AND budget_id=?", (digest(budget_id), budget_id)
+    return "budget_key=? AND budget_id=?", (index_key(budget_id), budget_id)
 
 
 def _membership_is(organization_id: str, user_id: str) -> tuple[str, tuple[Any, ...]]:
     return ("org_key=? AND user_key=? AND organization_id=? AND user_id=?",
-            (digest(organization_id), digest(user_id), organization_id, user_id))
+            (index_key(organization_id), index_key(user_id), organization_id, user_id))
 
 
 def _budget_shape(row: dict[str, Any]) -> dict[str, Any]:

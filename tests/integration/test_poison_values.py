@@ -72,6 +72,12 @@ def test_long_values_project_answer_and_rebuild_alike(runtime: Runtime) -> None:
     ledger.add_members(AddMembers(actor=actor, organization_id=other_org, members=[
         NewMember(role="org_admin", user_id=user_id)]))
     ledger.delete_orgs(DeleteOrgs(actor=actor, organization_ids=[other_org]))
+    # Neighbours whose keys share the poison's first characters: every look-up stays exact.
+    short_twin, long_twin = org_id[:128], org_id[:2999] + "!"
+    for twin in (short_twin, long_twin):
+        ledger.create_org(CreateOrg(actor=actor, organization_alias=twin[-50:], organization_id=twin))
+        ledger.add_members(AddMembers(actor=actor, organization_id=twin, members=[
+            NewMember(role="internal_user", user_id=user_id[:128] if twin is short_twin else user_id + "!")]))
     runtime.sync()  # on PostgreSQL: waits for the projector, which used to fail on the first event
 
     view, keys, audit = runtime.organizations, runtime.keys, runtime.projection("audit")
@@ -83,6 +89,10 @@ def test_long_values_project_answer_and_rebuild_alike(runtime: Runtime) -> None:
         assert [(m["user_id"], m["user_role"]) for m in org["members"]] == [
             (user_id, "org_admin"), (member_id, "internal_user_viewer")]
         assert [o["organization_id"] for o in view.orgs(cur, member=user_id)] == [org_id]
+        assert view.member_ids(cur, short_twin) == [user_id[:128]]
+        assert view.member_ids(cur, long_twin) == [user_id + "!"]
+        assert [o["organization_id"] for o in view.orgs(cur, member=user_id + "!")] == [long_twin]
+        assert view.roles_of(cur, user_id[:128]) == {short_twin: "internal_user"}
         assert [o["organization_id"] for o in view.orgs(cur, org_alias=alias[500:700].upper())] == [org_id]
         assert view.orgs(cur, org_id=other_org) == []
         assert [r["organization_id"] for r in view.raw_orgs(cur, [org_id, other_org])] == [org_id]
