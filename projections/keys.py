@@ -13,6 +13,11 @@ from .index_key import index_key, index_key_or_none
 from .store import Cursor, from_json, to_json
 
 
+# What reads need, without the *_key columns.
+KEY_COLUMNS = ("token, user_id, key_alias, models, organization_id, expires, revoked, created_by,"
+               " created_at, updated_at")
+
+
 class KeysView(Projection):
     name = "keys"
     table_names = ("keys",)
@@ -59,13 +64,14 @@ class KeysView(Projection):
 
     def key(self, cur: Cursor, token: str) -> dict[str, Any] | None:
         """The key's row, revoked or not."""
-        row = cur.execute(f"SELECT * FROM {self.t['keys']} WHERE token_key=? AND token=?",
+        row = cur.execute(f"SELECT {KEY_COLUMNS} FROM {self.t['keys']} WHERE token_key=? AND token=?",
                           (index_key(token), token)).one()
         return None if row is None else _key_shape(row)
 
     def keys_of_user(self, cur: Cursor, user_id: str) -> list[dict[str, Any]]:
         rows = cur.execute(
-            f"SELECT * FROM {self.t['keys']} WHERE user_key=? AND user_id=? AND revoked=0 ORDER BY seq",
+            f"SELECT {KEY_COLUMNS} FROM {self.t['keys']} WHERE user_key=? AND user_id=? AND revoked=0"
+            " ORDER BY seq",
             (index_key(user_id), user_id),
         ).all()
         return [_key_shape(r) for r in rows]

@@ -18,6 +18,14 @@ from .store import Cursor, from_json, to_json
 
 MEMBERS_CHUNK = 500
 
+# The columns reads need, without the *_key columns (fewer values to turn into dicts).
+ORG_COLUMNS = (
+    "organization_id", "organization_alias", "budget_id", "spend", "metadata", "models",
+    "object_permission", "created_by", "updated_by", "created_at", "updated_at",
+)
+MEMBERSHIP_COLUMNS = (
+    "organization_id", "user_id", "user_role", "spend", "budget_id", "created_at", "updated_at",
+)
 BUDGET_FIELDS = (
     "soft_budget", "max_budget", "max_parallel_requests", "tpm_limit", "rpm_limit",
     "model_max_budget", "budget_duration",
@@ -244,7 +252,8 @@ class OrganizationsView(Projection):
         # through the index to test each); unfiltered: every row in index order, no sort.
         order = "+o.seq" if where else "o.seq"
         orgs = cur.execute(
-            f"SELECT o.*, {', '.join('b.' + f for f in BUDGET_FIELDS)} FROM {self.t['orgs']} o"
+            f"SELECT {', '.join('o.' + c for c in ORG_COLUMNS)}, {', '.join('b.' + f for f in BUDGET_FIELDS)}"
+            f" FROM {self.t['orgs']} o"
             f" JOIN {self.t['budgets']} b ON b.budget_key = o.budget_key AND b.budget_id = o.budget_id"
             f" {clause} ORDER BY {order}",
             params,
@@ -259,7 +268,8 @@ class OrganizationsView(Projection):
         organization's in join order."""
         if organization_ids is None:
             return cur.execute(
-                f"SELECT m.* FROM {self.t['memberships']} m JOIN {self.t['orgs']} o"
+                f"SELECT {', '.join('m.' + c for c in MEMBERSHIP_COLUMNS)} FROM {self.t['memberships']} m"
+                f" JOIN {self.t['orgs']} o"
                 " ON o.org_key = m.org_key AND o.organization_id = m.organization_id ORDER BY m.seq"
             ).all()
         rows = []
@@ -269,7 +279,7 @@ class OrganizationsView(Projection):
         for start in range(0, len(organization_ids), MEMBERS_CHUNK):
             chunk = organization_ids[start:start + MEMBERS_CHUNK]
             rows += cur.execute(
-                f"SELECT * FROM {self.t['memberships']} WHERE org_key IN"
+                f"SELECT {', '.join(MEMBERSHIP_COLUMNS)} FROM {self.t['memberships']} WHERE org_key IN"
                 f" ({', '.join('?' * len(chunk))}) ORDER BY org_key, seq",
                 [index_key(i) for i in chunk],
             ).all()
