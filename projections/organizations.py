@@ -14,7 +14,15 @@ from orgledger.domain.user import User
 
 from .base import Projection, iso
 from .index_key import index_key, index_key_or_none
-from .store import Cursor, from_json, to_json
+from .organization_shapes import (
+    BUDGET_FIELDS,
+    budget_shape,
+    membership_shape,
+    org_shape,
+    raw_org_shape,
+    user_shape,
+)
+from .store import Cursor, to_json
 
 MEMBERS_CHUNK = 500
 
@@ -25,10 +33,6 @@ ORG_COLUMNS = (
 )
 MEMBERSHIP_COLUMNS = (
     "organization_id", "user_id", "user_role", "spend", "budget_id", "created_at", "updated_at",
-)
-BUDGET_FIELDS = (
-    "soft_budget", "max_budget", "max_parallel_requests", "tpm_limit", "rpm_limit",
-    "model_max_budget", "budget_duration",
 )
 
 
@@ -260,8 +264,8 @@ class OrganizationsView(Projection):
         ).all()
         members: dict[str, list[dict[str, Any]]] = {}
         for row in self._members(cur, [o["organization_id"] for o in orgs] if where else None):
-            members.setdefault(row["organization_id"], []).append(_membership_shape(row))
-        return [_org_shape(o, members.get(o["organization_id"], [])) for o in orgs]
+            members.setdefault(row["organization_id"], []).append(membership_shape(row))
+        return [org_shape(o, members.get(o["organization_id"], [])) for o in orgs]
 
     def _members(self, cur: Cursor, organization_ids: list[str] | None) -> list[dict[str, Any]]:
         """Memberships of these organizations (None: of every organization), each
@@ -295,7 +299,7 @@ class OrganizationsView(Projection):
                 continue
             where, params = _budget_is(row["budget_id"])
             budget = cur.execute(f"SELECT * FROM {self.t['budgets']} WHERE {where}", params).one()
-            result.append(_raw_org_shape(row, budget))
+            result.append(raw_org_shape(row, budget))
         return result
 
     def membership(self, cur: Cursor, organization_id: str, user_id: str) -> dict[str, Any] | None:
@@ -303,7 +307,7 @@ class OrganizationsView(Projection):
         row = cur.execute(f"SELECT * FROM {self.t['memberships']} WHERE {where}", params).one()
         if row is None:
             return None
-        shape = _membership_shape(row)
+        shape = membership_shape(row)
         if row["budget_id"] is not None:
             shape["litellm_budget_table"] = self.budget(cur, row["budget_id"])
         return shape
@@ -311,7 +315,7 @@ class OrganizationsView(Projection):
     def budget(self, cur: Cursor, budget_id: str) -> dict[str, Any] | None:
         where, params = _budget_is(budget_id)
         row = cur.execute(f"SELECT * FROM {self.t['budgets']} WHERE {where}", params).one()
-        return None if row is None else _budget_shape(row)
+        return None if row is None else budget_shape(row)
 
     def users(self, cur: Cursor, user_ids: list[str]) -> list[dict[str, Any]]:
         shapes = []
@@ -319,7 +323,7 @@ class OrganizationsView(Projection):
             row = cur.execute(f"SELECT * FROM {self.t['users']} WHERE user_key=? AND user_id=?",
                               (index_key(user_id), user_id)).one()
             if row is not None:
-                shapes.append(_user_shape(row))
+                shapes.append(user_shape(row))
         return shapes
 
     def user_ids_by_email(self, cur: Cursor, email: str) -> list[str]:
@@ -358,106 +362,6 @@ def _budget_is(budget_id: str) -> tuple[str, tuple[Any, ...]]:
 def _membership_is(organization_id: str, user_id: str) -> tuple[str, tuple[Any, ...]]:
     return ("org_key=? AND user_key=? AND organization_id=? AND user_id=?",
             (index_key(organization_id), index_key(user_id), organization_id, user_id))
-
-
-def _budget_shape(row: dict[str, Any]) -> dict[str, Any]:
-    shape: dict[str, Any] = {"budget_id": row["budget_id"]}
-    for f in BUDGET_FIELDS:
-        shape[f] = from_json(row[f]) if f == "model_max_budget" else row[f]
-    return shape
-
-
-def _membership_shape(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "user_id": row["user_id"],
-        "organization_id": row["organization_id"],
-        "user_role": row["user_role"],
-        "spend": row["spend"],
-        "budget_id": row["budget_id"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "user": None,
-        "litellm_budget_table": None,
-    }
-
-
-def _org_shape(row: dict[str, Any], members: list[dict[str, Any]]) -> dict[str, Any]:
-    permission = from_json(row["object_permission"])
-    return {
-        "organization_id": row["organization_id"],
-        "organization_alias": row["organization_alias"],
-        "budget_id": row["budget_id"],
-        "spend": row["spend"],
-        "metadata": from_json(row["metadata"]),
-        "models": from_json(row["models"]),
-        "created_by": row["created_by"],
-        "updated_by": row["updated_by"],
-        "users": None,
-        "litellm_budget_table": _budget_shape(row),
-        "object_permission": permission,
-        "object_permission_id": permission["object_permission_id"] if permission else None,
-        "members": members,
-        "teams": [],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-    }
-
-
-def _raw_org_shape(row: dict[str, Any], budget: dict[str, Any] | None) -> dict[str, Any]:
-    permission = from_json(row["object_permission"])
-    budget_row = None
-    if budget is not None:
-        budget_row = {
-            **_budget_shape(budget),
-            "budget_reset_at": None,
-            "created_at": budget["created_at"],
-            "created_by": budget["created_by"],
-            "updated_at": budget["updated_at"],
-            "updated_by": budget["updated_by"],
-            "organization": None, "keys": None, "end_users": None, "tags": None,
-            "team_membership": None, "organization_membership": None,
-        }
-    return {
-        "organization_id": row["organization_id"],
-        "organization_alias": row["organization_alias"],
-        "budget_id": row["budget_id"],
-        "metadata": from_json(row["metadata"]),
-        "models": from_json(row["models"]),
-        "spend": row["spend"],
-        "model_spend": {},
-        "object_permission_id": permission["object_permission_id"] if permission else None,
-        "created_at": row["created_at"],
-        "created_by": row["created_by"],
-        "updated_at": row["updated_at"],
-        "updated_by": row["updated_by"],
-        "litellm_budget_table": budget_row,
-        "teams": None, "users": None, "keys": None, "members": None, "object_permission": None,
-    }
-
-
-def _user_shape(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "user_id": row["user_id"],
-        "max_budget": row["max_budget"],
-        "spend": 0.0,
-        "model_max_budget": {},
-        "model_spend": {},
-        "user_email": row["user_email"],
-        "user_alias": None,
-        "models": from_json(row["models"]),
-        "tpm_limit": None,
-        "rpm_limit": None,
-        "user_role": row["user_role"],
-        "organization_memberships": None,
-        "teams": [],
-        "sso_user_id": None,
-        "budget_duration": None,
-        "budget_reset_at": None,
-        "metadata": from_json(row["metadata"]),
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "object_permission": None,
-    }
 
 
 def _trigram_searchable(text: str) -> bool:
