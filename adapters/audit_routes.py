@@ -47,16 +47,12 @@ def readable_organizations(runtime: Any, caller: Caller) -> tuple[str, ...] | No
     """None for a proxy admin (everything); else the organizations the caller administers."""
     if caller.is_proxy_admin:
         return None
-    memberships = runtime.organizations.t["memberships"]
     with runtime.read() as cur:
-        rows = cur.execute(
-            f"SELECT organization_id FROM {memberships} WHERE user_id=? AND user_role='org_admin'"
-            " ORDER BY organization_id",
-            (caller.user_id or "",),
-        ).all()
-    if not rows:
+        roles = runtime.organizations.roles_of(cur, caller.user_id or "")
+    administered = tuple(sorted(o for o, role in roles.items() if role == "org_admin"))
+    if not administered:
         raise ProxyError(401, only_proxy_admin("/audit", caller.role, caller.user_id).message)
-    return tuple(r["organization_id"] for r in rows)
+    return administered
 
 
 def list_entries(runtime: Any, caller: Caller, query: AuditQuery) -> dict[str, Any]:

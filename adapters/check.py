@@ -83,7 +83,11 @@ def run_checks(settings: Settings) -> Iterator[Finding]:
         runtime.close()
     yield Finding("store", True, f"{store_location(settings)}, log head at {head}")
     for name, position in sorted(positions.items()):
-        yield projection(name, position, head)
+        if name in runtime.outdated_views:
+            yield Finding(f"projection {name}", False, "its tables have an older layout; `orgledger "
+                          "serve` rebuilds them from the log when it starts")
+        else:
+            yield projection(name, position, head)
 
 
 def projection(name: str, position: int, head: int) -> Finding:

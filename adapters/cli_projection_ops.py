@@ -9,6 +9,8 @@ import click
 
 from orgledger.application.ledger import OrgLedger
 from orgledger.projections import rebuild as ops
+from orgledger.projections.base import POSITIONS_DDL
+from orgledger.projections.failures import ProjectionError, short
 from orgledger.projections.store import ViewStore
 
 from .runtime import projection_classes
@@ -27,14 +29,21 @@ def _open() -> tuple[OrgLedger, ViewStore]:
         sys.exit(2)
 
 
+def _fail(cause: str, error: BaseException) -> None:
+    """One line on stderr, exit status 1: the live views are unchanged, nothing was left behind."""
+    notes = " ".join(getattr(error, "__notes__", ()))
+    click.echo(f"orgledger: rebuild failed, the live views are unchanged: {cause}"
+               f"{' ' + notes if notes else ''}", err=True)
+    sys.exit(1)
+
+
 @click.command("status")
 def status() -> None:
     """One line per projection: name position head lag."""
     app, store = _open()
     try:
         with store.transaction() as cur:
-            for cls in projection_classes():
-                cls().create_tables(cur)
+            cur.execute(POSITIONS_DDL)  # views never opened yet: every position is 0
         click.echo(f"{'name':<16} {'position':>10} {'head':>10} {'lag':>10}")
         for s in ops.status(app, store, [cls() for cls in projection_classes()]):
             click.echo(f"{s.name:<16} {s.position:>10} {s.head:>10} {s.lag:>10}")
@@ -64,6 +73,14 @@ def rebuild(name: str | None, everything: bool, batch_size: int) -> None:
                   disable=not sys.stderr.isatty(), leave=False) as bar:
             done = ops.rebuild_all(app, store, chosen, batch_size=batch_size, progress=bar.update)
         click.echo(f"rebuilt {done.summary()}")
+    except ProjectionError as e:
+        if e.projection:
+            what = f"projection {e.projection.removeprefix(ops.PREFIX)} cannot apply the event"
+        else:
+            what = "no projection can read the event"
+        _fail(f"{what} at position {e.position}: {short(e.cause)}", e)
+    except Exception as e:  # the store went away, a lock timed out...
+        _fail(short(e), e)
     finally:
         app.close()
         store.close()

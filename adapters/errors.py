@@ -21,6 +21,7 @@ from orgledger.domain.errors import (
     NotFoundError,
     ProxyAdminOnlyError,
 )
+from orgledger.projections.failures import ProjectionError, ViewsBehind
 
 
 class ProxyError(Exception):
@@ -37,10 +38,6 @@ class DetailError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status, self.message = status, message
-
-
-class ViewsUnavailable(Exception):
-    """The read models could not be brought up to the log in time; nothing was changed."""
 
 
 class RequestValidationError(Exception):
@@ -113,7 +110,7 @@ def to_response(exc: Exception) -> Response:
                            "(ORGLEDGER_REQUEST_TIMEOUT). It is safe to retry.")
     if isinstance(exc, DATABASE_UNAVAILABLE):
         return unavailable(f"The database is unavailable; the request was not applied: {exc}")
-    if isinstance(exc, ViewsUnavailable):
+    if isinstance(exc, ProjectionError | ViewsBehind):
         return unavailable(f"The read models are unavailable; the request was not applied: {exc}")
     if isinstance(exc, RecordConflictError):
         # Only reached once every retry lost its race: the caller may simply try again.
@@ -163,7 +160,8 @@ EXCEPTION_HANDLERS = {
     OutcomeUnknown: handle,
     DeadlineExceeded: handle,
     **{error: handle for error in DATABASE_UNAVAILABLE},
-    ViewsUnavailable: handle,
+    ProjectionError: handle,
+    ViewsBehind: handle,
     HTTPException: http_exception,
     ClientDisconnect: client_disconnect,
 }

@@ -22,6 +22,7 @@ from . import metrics
 from .docs import docs_routes
 from .audit_routes import ROUTES as AUDIT_ROUTES
 from .errors import EXCEPTION_HANDLERS, json_response
+from .health import readiness_for
 from .identity_routes import ROUTES as IDENTITY_ROUTES
 from .org_routes import ROUTES as ORG_ROUTES
 from .request_log import RequestObserver, configure_logging, flush_logging
@@ -42,14 +43,8 @@ async def liveliness(request: Request) -> Response:
 
 
 async def readiness(request: Request) -> Response:
-    runtime: Runtime = request.app.state.runtime
-    try:
-        head = await run_in_threadpool(runtime.ledger.recorder.max_notification_id)
-        positions = await run_in_threadpool(runtime.projector.positions)
-    except Exception as e:  # any failure to reach the store means "not ready"
-        return json_response({"status": "unhealthy", "db": "disconnected", "error": str(e)}, 503)
-    return json_response({"status": "healthy", "db": "connected", "log_head": head or 0,
-                          "projections": positions})
+    status, body = await request.app.state.readiness.check()
+    return json_response(body, status)
 
 
 async def metrics_endpoint(request: Request) -> Response:
@@ -71,6 +66,7 @@ def build_app(settings: Settings | None = None, runtime: Runtime | None = None) 
         own = runtime is None
         app.state.runtime = runtime or build_runtime(settings or Settings.from_env())
         app.state.runtime.ledger.save_observers.append(metrics.count_appended)
+        app.state.readiness = readiness_for(app.state.runtime)
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="orgledger-worker"))
         if own:
@@ -82,6 +78,7 @@ def build_app(settings: Settings | None = None, runtime: Runtime | None = None) 
             yield
         finally:
             app.state.runtime.ledger.save_observers.remove(metrics.count_appended)
+            app.state.readiness.close()
             if own:
                 app.state.runtime.close()
                 logging.getLogger("orgledger").info("requests finished, store closed")

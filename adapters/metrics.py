@@ -27,6 +27,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from orgledger.application import retry
+from orgledger.projections import failures
 
 from .data_files import private_folder
 
@@ -106,7 +107,9 @@ def store_metrics(runtime: Any) -> Iterator[Metric]:
     up = GaugeMetricFamily("orgledger_store_up", "1 when the last scrape could read the store, else 0.")
     try:
         head = runtime.ledger.recorder.max_notification_id() or 0
-        positions = runtime.projector.positions()
+        with runtime.read() as cur:
+            positions = {p.name: p.position(cur) for p in runtime.projector.projections}
+            stuck = {f.projection: f for f in failures.current(cur, positions)}
     except Exception:  # an unreachable store is exactly what this gauge reports
         up.add_metric([], 0)
         yield up
@@ -125,11 +128,26 @@ def store_metrics(runtime: Any) -> Iterator[Metric]:
         "orgledger_projection_lag_events", "Events in the log that a projection has not applied yet.",
         labels=["projection"],
     )
+    stuck_at = GaugeMetricFamily(
+        "orgledger_projection_stuck_position",
+        "Position of the event a projection cannot apply (it retries it); 0 while it applies events.",
+        labels=["projection"],
+    )
+    attempts = GaugeMetricFamily(
+        "orgledger_projection_failed_attempts",
+        "Failed attempts at the event a projection is stuck at; 0 while it applies events.",
+        labels=["projection"],
+    )
     for name, at in sorted(positions.items()):
         position.add_metric([name], at)
         lag.add_metric([name], max(head - at, 0))
+        failure = stuck.get(name)
+        stuck_at.add_metric([name], failure.position if failure else 0)
+        attempts.add_metric([name], failure.attempts if failure else 0)
     yield position
     yield lag
+    yield stuck_at
+    yield attempts
 
 
 class _Scrape:

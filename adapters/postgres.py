@@ -2,8 +2,9 @@
 
 Connection budget (PostgreSQL's default max_connections is 100, 3 of them reserved):
 an API worker holds at most 5 event-store + 5 view connections + 1 (the read cache's version
-question) = 11; the projector at most 2 + 2 + 1 (its lock/LISTEN connection) = 5. `serve --workers 4`
-therefore needs at most 4 x 11 + 5 = 49 connections, which leaves room for a standby projector and admin sessions.
+question) + 1 (readiness probes) = 12; the projector at most 2 + 2 + 1 (its lock/LISTEN connection)
+= 5. `serve --workers 4` therefore needs at most 4 x 12 + 5 = 53 connections, which leaves room for
+a standby projector and admin sessions.
 POSTGRES_POOL_SIZE / POSTGRES_MAX_OVERFLOW in the environment override the per-pool numbers.
 """
 
@@ -50,11 +51,12 @@ POOLS = {
 }
 PROJECTOR_LOCK_CONNECTIONS = 1
 READ_CACHE_VERSION_CONNECTIONS = 1  # adapters/read_cache.PostgresViewsVersion, per API worker
+READINESS_CONNECTIONS = 1  # adapters/health.PostgresProbe, per API worker
 
 
 def connections_needed(workers: int, projectors: int = 1) -> int:
     """The most connections `serve --workers N` plus its projectors can hold at once."""
-    api = sum(p.most for p in POOLS["api"].values()) + READ_CACHE_VERSION_CONNECTIONS
+    api = sum(p.most for p in POOLS["api"].values()) + READ_CACHE_VERSION_CONNECTIONS + READINESS_CONNECTIONS
     projector = sum(p.most for p in POOLS["projector"].values()) + PROJECTOR_LOCK_CONNECTIONS
     return workers * api + projectors * projector
 
@@ -98,6 +100,18 @@ class Target:
         """DATABASE_URL's parameters for eventsourcing's pools, which take only host, port, user,
         password and dbname as arguments: psycopg adds this string to each connection's."""
         return psycopg.conninfo.make_conninfo(**self.params)
+
+    def probe_conninfo(self, seconds: float) -> str:
+        """For a health probe that must answer within `seconds`: connecting, each statement and
+        unacknowledged writes all give up within about that long, whatever DATABASE_URL says."""
+        ms = int(seconds * 1000)
+        options = " ".join(o for o in (self.params.get("options"), f"-c statement_timeout={ms}") if o)
+        return psycopg.conninfo.make_conninfo(**{
+            **self.params, "user": self.user, "port": self.port, "options": options,
+            "connect_timeout": max(int(seconds), 2), "application_name": "orgledger readiness",
+            "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 1, "keepalives_count": 2,
+            "tcp_user_timeout": ms,
+        })
 
 
 # How every connection behaves when PostgreSQL stops answering: a connect gives up after a few

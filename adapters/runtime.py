@@ -23,6 +23,7 @@ from orgledger.domain.errors import OrganizationNotFoundError
 from orgledger.projections.keys import KeysView
 from orgledger.projections.audit import AuditView
 from orgledger.projections.base import Projection
+from orgledger.projections import rebuild
 from orgledger.projections.organizations import OrganizationsView
 from orgledger.projections.projector import Projector
 from orgledger.projections.store import ViewStore
@@ -30,7 +31,6 @@ from orgledger.projections.store import ViewStore
 from . import access, postgres
 from .data_files import prepare_sqlite_data
 from .auth import Authenticator, Caller
-from .errors import ViewsUnavailable
 from .read_cache import ReadCache, views_version
 from .settings import ConfigurationError, Settings
 
@@ -56,26 +56,32 @@ class Runtime:
     inline_projector: bool = True
     # True when the views are a local SQLite file, which bounded reads may query on the event loop.
     local_views: bool = False
+    # Projections whose tables an older orgledger created with another layout: only when built
+    # without catching up (`orgledger check`); otherwise they were rebuilt on the way.
+    outdated_views: tuple[str, ...] = ()
 
     def settle(self, position: int) -> bool:
         """Read-your-writes: True once the views show everything up to `position`; False if
         they could not get there within the request's deadline (a projector down or stuck)."""
-        deadline = current_deadline.get()
-        timeout = SETTLE_TIMEOUT if deadline is None else max(deadline.remaining(), MIN_SETTLE)
         try:
-            if self.inline_projector:
-                self.projector.catch_up(until=position)
-            else:
-                self.projector.wait_for(position, timeout)
+            self._reach(position)
         except Exception as e:  # the change is committed: the caller is told the views lag
             log.warning("views did not reach position %s: %s", position, e)
             return False
         return True
 
     def sync(self) -> None:
-        """The views up to the log's head, or ViewsUnavailable (before a command decides)."""
-        if not self.settle(self.ledger.recorder.max_notification_id() or 0):
-            raise ViewsUnavailable("the read models are behind the event log and could not catch up")
+        """The views up to the log's head; raises ProjectionError or ViewsBehind if they cannot
+        get there (before a command decides: it is then answered 503, nothing applied)."""
+        self._reach(self.ledger.recorder.max_notification_id() or 0)
+
+    def _reach(self, position: int) -> None:
+        deadline = current_deadline.get()
+        timeout = SETTLE_TIMEOUT if deadline is None else max(deadline.remaining(), MIN_SETTLE)
+        if self.inline_projector:
+            self.projector.catch_up(until=position)
+        else:
+            self.projector.wait_for(position, timeout)
 
     def read(self) -> Any:
         return self.store.transaction(commit=False)
@@ -207,6 +213,8 @@ class ViewsConnectionPool(SQLiteConnectionPool):
         return connection
 
 
+log = logging.getLogger("orgledger.projections")
+
 # Read models besides the organizations and keys views, which the runtime holds by name.
 EXTRA_PROJECTIONS: tuple[type[Projection], ...] = (AuditView,)
 
@@ -229,11 +237,12 @@ def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api
         organizations = OrganizationsView()
         keys = KeysView()
         projector = Projector(ledger, store, [organizations, keys, *(cls() for cls in EXTRA_PROJECTIONS)])
-        projector.create_tables()
+        outdated = _current_layouts(ledger, store, projector, rebuild_outdated=catch_up)
     runtime = Runtime(settings, ledger, store, projector, organizations,
                       Authenticator(settings.master_key or ""), keys,
                       ReadCache(views_version(store, projector.projections),
                                 max_bytes=settings.read_cache_mb * 1024 * 1024))
+    runtime.outdated_views = outdated
     runtime.authenticator.resolve_virtual_key = access.VirtualKeys(runtime)
     ledger.directory = ViewDirectory(runtime)
     runtime.local_views = settings.backend == "sqlite"
@@ -247,6 +256,24 @@ def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api
         # Serving starts even if the views cannot catch up: readiness reports it.
         runtime.settle(runtime.ledger.recorder.max_notification_id() or 0)
     return runtime
+
+
+def _current_layouts(ledger: OrgLedger, store: ViewStore, projector: Projector, *,
+                     rebuild_outdated: bool) -> tuple[str, ...]:
+    """Create the views' tables; views whose tables an older orgledger created with another
+    layout are rebuilt from the log first (once, at the first start after such an upgrade; with
+    PostgreSQL, under the setup lock, so the other processes wait for it). Returns the names of
+    those left outdated (`rebuild_outdated` False: `orgledger check` changes nothing)."""
+    stale = rebuild.outdated_layouts(store, projector.projections)
+    if stale and not rebuild_outdated:
+        return tuple(p.name for p in stale)
+    if stale:
+        names = ", ".join(p.name for p in stale)
+        log.warning("views %s have an older layout: rebuilding them from the event log", names)
+        done = rebuild.rebuild_all(ledger, store, [type(p) for p in stale])
+        log.warning("views rebuilt to the current layout: %s", done.summary())
+    projector.create_tables()
+    return ()
 
 
 def _setup(settings: Settings) -> AbstractContextManager[None]:

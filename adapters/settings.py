@@ -36,6 +36,8 @@ class Settings:
     environment: str = "production"
     # False when ORGLEDGER_DATA_DIR named the folder; True when it is the per-user default.
     default_data_dir: bool = False
+    # Readiness fails when the views are behind the log and have not moved for this long.
+    readiness_stall_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -49,15 +51,8 @@ class Settings:
             raise ConfigurationError(
                 f"ORGLEDGER_READ_CACHE_MB must be a whole number of megabytes (0 turns the cache off), not {cache_mb!r}"
             )
-        timeout = env.get("ORGLEDGER_REQUEST_TIMEOUT", "10")
-        try:
-            request_timeout = float(timeout)
-        except ValueError:
-            request_timeout = 0.0
-        if not 0 < request_timeout <= 3600:
-            raise ConfigurationError(
-                f"ORGLEDGER_REQUEST_TIMEOUT must be a number of seconds above 0 and at most 3600, not {timeout!r}"
-            )
+        request_timeout = _seconds(env, "ORGLEDGER_REQUEST_TIMEOUT", "10")
+        stall_seconds = _seconds(env, "ORGLEDGER_READINESS_STALL_SECONDS", "10")
         # LiteLLM's LITELLM_LOG works too, so one setting serves the proxy and orgledger.
         log_level = (env.get("ORGLEDGER_LOG_LEVEL") or env.get("LITELLM_LOG") or "INFO").upper()
         if log_level not in LOG_LEVELS:
@@ -80,7 +75,20 @@ class Settings:
             in ("1", "true", "yes"),
             read_cache_mb=int(cache_mb),
             request_timeout=request_timeout,
+            readiness_stall_seconds=stall_seconds,
         )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: str) -> float:
+    """A number of seconds above 0 and at most an hour."""
+    text = env.get(name, default)
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 3600:
+        raise ConfigurationError(f"{name} must be a number of seconds above 0 and at most 3600, not {text!r}")
+    return seconds
 
 
 def default_data_dir() -> Path:

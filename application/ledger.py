@@ -303,12 +303,12 @@ class OrgLedger(IdentityCommands, IdempotentRequests, Application):
         return org
 
     def _known_users(self, cmd: AddMembers) -> tuple[set[str] | None, dict[str, list[str]]]:
-        """The members' users that exist, asked of the views at once rather than of the store
-        one by one (None: ask the store; one member costs one read either way). A user created
-        meanwhile makes the save conflict, and the retry asks again."""
+        """For members named by email, the users that exist, asked of the views at once rather
+        than one by one (None: ask the store, which members named by id alone always do). A user
+        created meanwhile makes the save conflict, and the retry asks again."""
         ids = [m.user_id for m in cmd.members if m.user_id is not None]
         emails = [m.user_email for m in cmd.members if m.user_email is not None]
-        if len(cmd.members) == 1 and not emails:
+        if not emails:
             return None, {}
         return self.directory.known_users(ids, emails)
 

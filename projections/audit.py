@@ -13,6 +13,7 @@ from uuid import NAMESPACE_URL
 
 from .audit_entries import BUDGET, Change, describe
 from .base import Projection, iso
+from .index_key import index_key, index_key_or_none
 from .memory import Remembered
 from .store import Cursor, from_json, to_json
 
@@ -43,24 +44,31 @@ class AuditView(Projection):
     name = "audit"
     table_names = ("audit_log", "audit_scopes", "audit_objects", "audit_budget_orgs")
     handler_indexes = ("{audit_log}_object",)  # _link_budget finds a budget's earlier entries
+    # 2: object ids, actors and organization ids keyed and indexed by index_key (*_key columns).
+    layout = 2
 
     def ddl(self) -> list[str]:
+        # Ids and actors are keyed by a bounded index_key, each look-up comparing the full value
+        # too (projections/index_key.py); entry ids (uuid5), times and table names are bounded.
         return [
             "CREATE TABLE IF NOT EXISTS {audit_log} (seq {int_key} PRIMARY KEY, id TEXT NOT NULL,"
             " updated_at TEXT NOT NULL, changed_by TEXT, changed_by_api_key TEXT, action TEXT NOT NULL,"
             " table_name TEXT NOT NULL, object_id TEXT NOT NULL, before_value TEXT, updated_values TEXT,"
-            " request_id TEXT, event_type TEXT NOT NULL)",
+            " request_id TEXT, event_type TEXT NOT NULL, changed_by_key TEXT,"
+            " object_key TEXT NOT NULL)",
             "CREATE UNIQUE INDEX IF NOT EXISTS {audit_log}_id ON {audit_log} (id)",
-            "CREATE INDEX IF NOT EXISTS {audit_log}_object ON {audit_log} (object_id)",
-            "CREATE INDEX IF NOT EXISTS {audit_log}_changed_by ON {audit_log} (changed_by)",
+            "CREATE INDEX IF NOT EXISTS {audit_log}_object ON {audit_log} (object_key)",
+            "CREATE INDEX IF NOT EXISTS {audit_log}_changed_by ON {audit_log} (changed_by_key)",
             "CREATE INDEX IF NOT EXISTS {audit_log}_updated_at ON {audit_log} (updated_at)",
             # Which organization's admins may read an entry; an entry can belong to several.
             "CREATE TABLE IF NOT EXISTS {audit_scopes} (organization_id TEXT NOT NULL,"
-            " seq BIGINT NOT NULL, PRIMARY KEY (organization_id, seq)){without_rowid}",
+            " seq BIGINT NOT NULL, org_key TEXT NOT NULL, PRIMARY KEY (org_key, seq)){without_rowid}",
             "CREATE TABLE IF NOT EXISTS {audit_objects} (table_name TEXT NOT NULL,"
-            " object_id TEXT NOT NULL, state TEXT NOT NULL, PRIMARY KEY (table_name, object_id))",
+            " object_id TEXT NOT NULL, state TEXT NOT NULL, object_key TEXT NOT NULL,"
+            " PRIMARY KEY (table_name, object_key))",
             "CREATE TABLE IF NOT EXISTS {audit_budget_orgs} (budget_id TEXT NOT NULL,"
-            " organization_id TEXT NOT NULL, PRIMARY KEY (budget_id, organization_id)){without_rowid}",
+            " organization_id TEXT NOT NULL, budget_key TEXT NOT NULL, org_key TEXT NOT NULL,"
+            " PRIMARY KEY (budget_key, org_key)){without_rowid}",
         ]
 
     # Events: every event is one entry, so this replaces the per-class dispatch.
@@ -68,11 +76,11 @@ class AuditView(Projection):
     def __init__(self, prefix: str = "") -> None:
         super().__init__(prefix)
         t = self.t
-        self._insert_entry = (f"INSERT INTO {t['audit_log']} (seq, {', '.join(ENTRY_COLUMNS)})"
-                              " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
-        self._insert_scope = f"INSERT INTO {t['audit_scopes']} VALUES (?, ?)"
-        self._save_state = (f"INSERT INTO {t['audit_objects']} VALUES (?, ?, ?)"
-                            " ON CONFLICT (table_name, object_id) DO UPDATE SET state = excluded.state")
+        self._insert_entry = (f"INSERT INTO {t['audit_log']} (seq, {', '.join(ENTRY_COLUMNS)},"
+                              " changed_by_key, object_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+        self._insert_scope = f"INSERT INTO {t['audit_scopes']} VALUES (?, ?, ?)"
+        self._save_state = (f"INSERT INTO {t['audit_objects']} VALUES (?, ?, ?, ?)"
+                            " ON CONFLICT (table_name, object_key) DO UPDATE SET state = excluded.state")
         # What this view wrote: each object's state as JSON (None: no row) and each budget's
         # organizations, read back from the tables only when not remembered. A live view
         # forgets at every batch (another process may write its tables); a rebuild's keeps up
@@ -109,30 +117,35 @@ class AuditView(Projection):
             before = self._state(cur, key)
             after = None if change.action == "deleted" else to_json(
                 {**(from_json(before) or {}), **(change.values or {})})
+        object_key = index_key(change.object_id)
         if after is None:
-            cur.execute(f"DELETE FROM {self.t['audit_objects']} WHERE table_name=? AND object_id=?", key)
+            cur.execute(f"DELETE FROM {self.t['audit_objects']} WHERE table_name=? AND object_key=?"
+                        " AND object_id=?", (change.table_name, object_key, change.object_id))
         else:
-            cur.insert(self._save_state, (*key, after))
+            cur.insert(self._save_state, (change.table_name, change.object_id, after, object_key))
         self._states.put(key, after)
         actor = getattr(event, "actor", None)
+        changed_by = getattr(actor, "user_id", None)
         cur.insert(self._insert_entry, (
-            position, entry_id(event), iso(event.timestamp), getattr(actor, "user_id", None),
+            position, entry_id(event), iso(event.timestamp), changed_by,
             getattr(actor, "api_key_hash", None), change.action, change.table_name, change.object_id,
             before, values, getattr(actor, "request_id", None), type(event).__name__,
+            index_key_or_none(changed_by), object_key,
         ))
         if change.table_name == BUDGET:
             for organization_id in self._budget_orgs(cur, change.object_id):
-                cur.insert(self._insert_scope, (organization_id, position))
+                cur.insert(self._insert_scope, (organization_id, position, index_key(organization_id)))
             self._remember_budget_entry(change, position)
         elif change.organization_id:
-            cur.insert(self._insert_scope, (change.organization_id, position))
+            cur.insert(self._insert_scope, (change.organization_id, position, index_key(change.organization_id)))
             if change.budget_id:
                 self._link_budget(cur, change.budget_id, change.organization_id)
 
     def _state(self, cur: Cursor, key: tuple[str, str]) -> str | None:
         def read() -> str | None:
             row = cur.execute(
-                f"SELECT state FROM {self.t['audit_objects']} WHERE table_name=? AND object_id=?", key
+                f"SELECT state FROM {self.t['audit_objects']} WHERE table_name=? AND object_key=?"
+                " AND object_id=?", (key[0], index_key(key[1]), key[1]),
             ).one()
             return None if row is None else row["state"]
 
@@ -141,8 +154,8 @@ class AuditView(Projection):
     def _budget_orgs(self, cur: Cursor, budget_id: str) -> tuple[str, ...]:
         def read() -> tuple[str, ...]:
             rows = cur.execute(
-                f"SELECT organization_id FROM {self.t['audit_budget_orgs']} WHERE budget_id=?",
-                (budget_id,),
+                f"SELECT organization_id FROM {self.t['audit_budget_orgs']} WHERE budget_key=?"
+                " AND budget_id=?", (index_key(budget_id), budget_id),
             ).all()
             return tuple(r["organization_id"] for r in rows)
 
@@ -162,17 +175,20 @@ class AuditView(Projection):
         linked = self._budget_orgs(cur, budget_id)
         if organization_id in linked:
             return
-        cur.insert(f"INSERT INTO {self.t['audit_budget_orgs']} VALUES (?, ?)", (budget_id, organization_id))
+        org_key = index_key(organization_id)
+        cur.insert(f"INSERT INTO {self.t['audit_budget_orgs']} VALUES (?, ?, ?, ?)",
+                   (budget_id, organization_id, index_key(budget_id), org_key))
         self._links.put(budget_id, (*linked, organization_id))
         seqs = self._budget_seqs.get(budget_id)
         if seqs is not None:
             for seq in seqs:
-                cur.insert(self._insert_scope, (organization_id, seq))
+                cur.insert(self._insert_scope, (organization_id, seq, org_key))
             return
         cur.execute(
-            f"INSERT INTO {self.t['audit_scopes']} (organization_id, seq)"
-            f" SELECT ?, seq FROM {self.t['audit_log']} WHERE table_name=? AND object_id=?",
-            (organization_id, BUDGET, budget_id),
+            f"INSERT INTO {self.t['audit_scopes']} (organization_id, seq, org_key)"
+            f" SELECT ?, seq, ? FROM {self.t['audit_log']}"
+            " WHERE object_key=? AND table_name=? AND object_id=?",
+            (organization_id, org_key, index_key(budget_id), BUDGET, budget_id),
         )
 
     # Queries.
@@ -204,11 +220,16 @@ class AuditView(Projection):
     def _where(self, f: AuditFilter) -> tuple[str, list[Any]]:
         where: list[str] = []
         params: list[Any] = []
-        for column in ("object_id", "table_name", "action", "changed_by"):
+        for column, key in (("object_id", "object_key"), ("table_name", None), ("action", None),
+                            ("changed_by", "changed_by_key")):
             value = getattr(f, column)
-            if value is not None:
-                where.append(f"a.{column}=?")
-                params.append(value)
+            if value is None:
+                continue
+            if key is not None:  # through its index
+                where.append(f"a.{key}=?")
+                params.append(index_key(value))
+            where.append(f"a.{column}=?")
+            params.append(value)
         if f.start is not None:
             where.append("a.updated_at>=?")
             params.append(f.start)
@@ -218,7 +239,8 @@ class AuditView(Projection):
         if f.organization_ids is not None:
             marks = ",".join("?" * len(f.organization_ids)) or "NULL"
             where.append(f"a.seq IN (SELECT seq FROM {self.t['audit_scopes']}"
-                         f" WHERE organization_id IN ({marks}))")
+                         f" WHERE org_key IN ({marks}) AND organization_id IN ({marks}))")
+            params.extend(index_key(o) for o in f.organization_ids)
             params.extend(f.organization_ids)
         return (f"WHERE {' AND '.join(where)}" if where else ""), params
 

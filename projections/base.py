@@ -9,6 +9,7 @@ from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
 
+from .failures import FAILURES_DDL
 from .store import Cursor
 
 
@@ -34,6 +35,11 @@ POSITIONS_DDL = (
     "CREATE TABLE IF NOT EXISTS projection_positions "
     "(name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
 )
+# Which layout (Projection.layout) each projection's tables were created with.
+LAYOUTS_DDL = (
+    "CREATE TABLE IF NOT EXISTS projection_layouts "
+    "(name TEXT PRIMARY KEY, layout BIGINT NOT NULL)"
+)
 
 
 class Projection:
@@ -47,6 +53,10 @@ class Projection:
     # read through. A rebuild's bulk load keeps only these and creates the others after it:
     # one sort per index is much cheaper than updating it row by row.
     handler_indexes: tuple[str, ...] = ()
+    # The version of ddl()'s tables. Raise it when they change in a way that tables created by
+    # an earlier version cannot follow: `serve` then rebuilds them from the log when it starts
+    # (projections/rebuild.py, ensure_layouts). Tables from before layouts were recorded count as 1.
+    layout = 1
 
     def __init__(self, prefix: str = "") -> None:
         self.prefix = prefix
@@ -73,6 +83,7 @@ class Projection:
     def create_tables(self, cur: Cursor, *, bulk_load: bool = False) -> None:
         """`bulk_load`: without the indexes no handler needs; `create_later_indexes` adds them."""
         cur.execute(POSITIONS_DDL)
+        cur.execute(FAILURES_DDL)
         for statement in self.ddl():
             if not (bulk_load and self._later(statement)):
                 cur.execute(self._format(statement, cur))
@@ -99,6 +110,39 @@ class Projection:
         for table in self.t.values():
             cur.execute(f"DROP TABLE IF EXISTS {table}")
         cur.execute("DELETE FROM projection_positions WHERE name=?", (self.position_key,))
+        cur.execute(LAYOUTS_DDL)
+        cur.execute("DELETE FROM projection_layouts WHERE name=?", (self.position_key,))
+        cur.execute(FAILURES_DDL)
+        cur.execute("DELETE FROM projection_failures WHERE name=?", (self.position_key,))
+
+    def stored_layout(self, cur: Cursor) -> int | None:
+        """The layout its tables were created with; None when none was recorded (tables of an
+        older orgledger, or no tables yet: see has_tables)."""
+        cur.execute(LAYOUTS_DDL)
+        row = cur.execute("SELECT layout FROM projection_layouts WHERE name=?", (self.position_key,)).one()
+        return None if row is None else int(row["layout"])
+
+    def set_layout(self, cur: Cursor) -> None:
+        """Record that its tables now have this class's layout."""
+        cur.execute(LAYOUTS_DDL)
+        cur.execute(
+            "INSERT INTO projection_layouts (name, layout) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET layout = excluded.layout",
+            (self.position_key, self.layout),
+        )
+
+    def has_tables(self, cur: Cursor) -> bool:
+        """Whether any of its tables exists."""
+        for table in self.t.values():
+            if cur.postgres:
+                row = cur.execute("SELECT to_regclass(?) AS found", (table,)).one()
+                found = row is not None and row["found"] is not None
+            else:
+                found = cur.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?",
+                                    (table,)).one() is not None
+            if found:
+                return True
+        return False
 
     def switched_over(self, cur: Cursor, new: Projection) -> None:
         """After a rebuild renamed `new`'s tables into this one's place: move anything else

@@ -13,7 +13,7 @@ from orgledger.domain.organization import Organization
 from orgledger.domain.user import User
 
 from .base import iso
-from .organizations import BUDGET_FIELDS, budget_shape, membership_shape, org_shape, user_shape
+from .organization_shapes import BUDGET_FIELDS, budget_shape, membership_shape, org_shape, user_shape
 from .store import to_json
 
 

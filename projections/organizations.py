@@ -5,7 +5,6 @@ look-ups the application needs (users by email, an organization's members)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from orgledger.domain.budget import Budget
@@ -14,46 +13,45 @@ from orgledger.domain.organization import Organization
 from orgledger.domain.user import User
 
 from .base import Projection, iso
-from .store import Cursor, from_json, to_json
+from .index_key import index_key, index_key_or_none
+from .organization_shapes import BUDGET_FIELDS
+from .organization_queries import OrganizationQueries
+from .store import Cursor, to_json
 
-MEMBERS_CHUNK = 500
-# Organizations read, shaped and encoded at a time by a long /organization/list.
-ORGS_PAGE = 500
-
-BUDGET_FIELDS = (
-    "soft_budget", "max_budget", "max_parallel_requests", "tpm_limit", "rpm_limit",
-    "model_max_budget", "budget_duration",
-)
-
-
-class OrganizationsView(Projection):
+class OrganizationsView(OrganizationQueries, Projection):
     name = "organizations"
     table_names = ("orgs", "budgets", "memberships", "users")
+    # 2: ids and emails keyed and indexed by index_key (*_key columns), not by their text.
+    layout = 2
 
     def ddl(self) -> list[str]:
+        # Every id and email is keyed by a bounded index_key (projections/index_key.py): their
+        # length is unbounded. Each look-up compares the key and the full value.
         return [
-            "CREATE TABLE IF NOT EXISTS {orgs} (organization_id TEXT PRIMARY KEY,"
+            "CREATE TABLE IF NOT EXISTS {orgs} (organization_id TEXT NOT NULL,"
             " organization_alias TEXT NOT NULL, budget_id TEXT NOT NULL, spend DOUBLE PRECISION NOT NULL,"
             " metadata TEXT NOT NULL, models TEXT NOT NULL, object_permission TEXT,"
             " created_by TEXT NOT NULL, updated_by TEXT NOT NULL, created_at TEXT NOT NULL,"
-            " updated_at TEXT NOT NULL, seq BIGINT NOT NULL, alias_folded TEXT NOT NULL)",
+            " updated_at TEXT NOT NULL, seq BIGINT NOT NULL, alias_folded TEXT NOT NULL,"
+            " org_key TEXT NOT NULL, budget_key TEXT NOT NULL, PRIMARY KEY (org_key))",
             "CREATE INDEX IF NOT EXISTS {orgs}_seq ON {orgs} (seq)",
-            "CREATE TABLE IF NOT EXISTS {budgets} (budget_id TEXT PRIMARY KEY,"
+            "CREATE TABLE IF NOT EXISTS {budgets} (budget_id TEXT NOT NULL,"
             " soft_budget DOUBLE PRECISION, max_budget DOUBLE PRECISION, max_parallel_requests BIGINT,"
             " tpm_limit BIGINT, rpm_limit BIGINT, model_max_budget TEXT, budget_duration TEXT,"
             " created_by TEXT NOT NULL, updated_by TEXT NOT NULL, created_at TEXT NOT NULL,"
-            " updated_at TEXT NOT NULL)",
+            " updated_at TEXT NOT NULL, budget_key TEXT NOT NULL, PRIMARY KEY (budget_key))",
             "CREATE TABLE IF NOT EXISTS {memberships} (organization_id TEXT NOT NULL,"
             " user_id TEXT NOT NULL, user_role TEXT NOT NULL, spend DOUBLE PRECISION NOT NULL,"
             " budget_id TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, seq BIGINT NOT NULL,"
-            " PRIMARY KEY (organization_id, user_id))",
-            "CREATE INDEX IF NOT EXISTS {memberships}_user ON {memberships} (user_id)",
+            " org_key TEXT NOT NULL, user_key TEXT NOT NULL, PRIMARY KEY (org_key, user_key))",
+            "CREATE INDEX IF NOT EXISTS {memberships}_user ON {memberships} (user_key)",
             # An organization's members in join order without a sort (info, list, member_ids).
-            "CREATE INDEX IF NOT EXISTS {memberships}_org_seq ON {memberships} (organization_id, seq)",
-            "CREATE TABLE IF NOT EXISTS {users} (user_id TEXT PRIMARY KEY, user_email TEXT,"
+            "CREATE INDEX IF NOT EXISTS {memberships}_org_seq ON {memberships} (org_key, seq)",
+            "CREATE TABLE IF NOT EXISTS {users} (user_id TEXT NOT NULL, user_email TEXT,"
             " user_role TEXT NOT NULL, models TEXT NOT NULL, max_budget DOUBLE PRECISION,"
-            " metadata TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS {users}_email ON {users} (user_email)",
+            " metadata TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+            " user_key TEXT NOT NULL, email_key TEXT, PRIMARY KEY (user_key))",
+            "CREATE INDEX IF NOT EXISTS {users}_email ON {users} (email_key)",
         ]
 
     # The alias filter's index (SQLite only; PostgreSQL scans). A substring search cannot use a
@@ -111,10 +109,10 @@ class OrganizationsView(Projection):
         at = iso(e.timestamp)
         permission = e.object_permission.as_dict() if e.object_permission else None
         cur.insert(
-            f"INSERT INTO {self.t['orgs']} VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO {self.t['orgs']} VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (e.organization_id, e.organization_alias, e.budget_id, 0.0, to_json(e.metadata),
              to_json(e.models), to_json(permission), e.actor.user_id, e.actor.user_id, at, at,
-             position, e.organization_alias.casefold()),
+             position, e.organization_alias.casefold(), index_key(e.organization_id), index_key(e.budget_id)),
         )
 
     @Projection.apply.register
@@ -131,11 +129,12 @@ class OrganizationsView(Projection):
             changes["spend"] = e.spend
         if e.object_permission is not None:
             changes["object_permission"] = to_json(e.object_permission.as_dict())
-        self._update(cur, "orgs", changes, "organization_id=?", (e.organization_id,))
+        self._update(cur, "orgs", changes, *_org_is(e.organization_id))
 
     @Projection.apply.register
     def _(self, e: Organization.OrgDeleted, cur: Cursor, position: int) -> None:
-        cur.execute(f"DELETE FROM {self.t['orgs']} WHERE organization_id=?", (e.organization_id,))
+        where, params = _org_is(e.organization_id)
+        cur.execute(f"DELETE FROM {self.t['orgs']} WHERE {where}", params)
 
     @Projection.apply.register
     def _(self, e: Budget.BudgetCreated, cur: Cursor, position: int) -> None:
@@ -143,9 +142,9 @@ class OrganizationsView(Projection):
         limits = e.limits.as_dict()
         limits["model_max_budget"] = to_json(limits["model_max_budget"])
         cur.insert(
-            f"INSERT INTO {self.t['budgets']} VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO {self.t['budgets']} VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (e.budget_id, *(limits[f] for f in BUDGET_FIELDS), e.actor.user_id, e.actor.user_id,
-             at, at),
+             at, at, index_key(e.budget_id)),
         )
 
     @Projection.apply.register
@@ -154,7 +153,7 @@ class OrganizationsView(Projection):
         if "model_max_budget" in changes:
             changes["model_max_budget"] = to_json(changes["model_max_budget"])
         changes.update(updated_by=e.actor.user_id, updated_at=iso(e.timestamp))
-        self._update(cur, "budgets", changes, "budget_id=?", (e.budget_id,))
+        self._update(cur, "budgets", changes, *_budget_is(e.budget_id))
 
     @Projection.apply.register
     def _(self, e: Membership.MemberAdded, cur: Cursor, position: int) -> None:
@@ -167,37 +166,33 @@ class OrganizationsView(Projection):
     @Projection.apply.register
     def _(self, e: Membership.RoleChanged, cur: Cursor, position: int) -> None:
         changes = {"user_role": e.role, "updated_at": iso(e.timestamp)}
-        self._update(cur, "memberships", changes, "organization_id=? AND user_id=?",
-                     (e.organization_id, e.user_id))
+        self._update(cur, "memberships", changes, *_membership_is(e.organization_id, e.user_id))
 
     @Projection.apply.register
     def _(self, e: Membership.MemberBudgetChanged, cur: Cursor, position: int) -> None:
         changes = {"budget_id": e.budget_id, "updated_at": iso(e.timestamp)}
-        self._update(cur, "memberships", changes, "organization_id=? AND user_id=?",
-                     (e.organization_id, e.user_id))
+        self._update(cur, "memberships", changes, *_membership_is(e.organization_id, e.user_id))
 
     @Projection.apply.register
     def _(self, e: Membership.MemberRemoved, cur: Cursor, position: int) -> None:
-        cur.execute(
-            f"DELETE FROM {self.t['memberships']} WHERE organization_id=? AND user_id=?",
-            (e.organization_id, e.user_id),
-        )
+        where, params = _membership_is(e.organization_id, e.user_id)
+        cur.execute(f"DELETE FROM {self.t['memberships']} WHERE {where}", params)
 
     @Projection.apply.register
     def _(self, e: User.UserCreated, cur: Cursor, position: int) -> None:
         at = iso(e.timestamp)
         cur.insert(
-            f"INSERT INTO {self.t['users']} VALUES (?,?,?,?,?,?,?,?)",
+            f"INSERT INTO {self.t['users']} VALUES (?,?,?,?,?,?,?,?,?,?)",
             (e.user_id, e.user_email, e.user_role, to_json(e.models), e.max_budget,
-             to_json(e.metadata), at, at),
+             to_json(e.metadata), at, at, index_key(e.user_id), index_key_or_none(e.user_email)),
         )
 
     def _insert_membership(self, cur: Cursor, org_id: str, user_id: str, role: str, e: Any,
                            position: int) -> None:
         at = iso(e.timestamp)
         cur.insert(
-            f"INSERT INTO {self.t['memberships']} VALUES (?,?,?,?,?,?,?,?)",
-            (org_id, user_id, role, 0.0, None, at, at, position),
+            f"INSERT INTO {self.t['memberships']} VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (org_id, user_id, role, 0.0, None, at, at, position, index_key(org_id), index_key(user_id)),
         )
 
     def _update(self, cur: Cursor, table: str, changes: dict[str, Any], where: str,
@@ -205,315 +200,15 @@ class OrganizationsView(Projection):
         sets = ", ".join(f"{k}=?" for k in changes)
         cur.execute(f"UPDATE {self.t[table]} SET {sets} WHERE {where}", (*changes.values(), *params))
 
-    # Queries.
 
-    def org(self, cur: Cursor, organization_id: str) -> dict[str, Any] | None:
-        rows = self.orgs(cur, org_id=organization_id)
-        return rows[0] if rows else None
-
-    def orgs(
-        self,
-        cur: Cursor,
-        *,
-        member: str | None = None,
-        org_id: str | None = None,
-        org_alias: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """Organizations with budget and members, oldest first, filtered with AND."""
-        where, params = self._filters(cur, member, org_id, org_alias)
-        orgs = self._org_rows(cur, where, params, filtered=bool(where))
-        return self._with_members(cur, orgs, [o["organization_id"] for o in orgs] if where else None)
-
-    def org_pages(
-        self,
-        cur: Cursor,
-        *,
-        member: str | None = None,
-        org_id: str | None = None,
-        org_alias: str | None = None,
-        size: int | None = None,
-    ) -> Iterator[list[dict[str, Any]]]:
-        """orgs(), `size` organizations at a time, so that a long list is never all in memory at
-        once (pages follow each other by seq, each read when the one before was used)."""
-        where, params = self._filters(cur, member, org_id, org_alias)
-        size = size or ORGS_PAGE
-        after = -1
-        while True:
-            orgs = self._org_rows(cur, [*where, "o.seq > ?"], [*params, after], filtered=bool(where), limit=size)
-            if orgs:
-                # Unfiltered, a page is a range of seq: its members are read by that range.
-                ids = [o["organization_id"] for o in orgs] if where else None
-                yield self._with_members(cur, orgs, ids, (after, orgs[-1]["seq"]))
-            if len(orgs) < size:
-                return
-            after = orgs[-1]["seq"]
-
-    def _filters(self, cur: Cursor, member: str | None, org_id: str | None,
-                 org_alias: str | None) -> tuple[list[str], list[Any]]:
-        where: list[str] = []
-        params: list[Any] = []
-        if member is not None:
-            where.append(f"o.organization_id IN (SELECT organization_id FROM {self.t['memberships']}"
-                         " WHERE user_id=?)")
-            params.append(member)
-        if org_id is not None:
-            where.append("o.organization_id=?")
-            params.append(org_id)
-        if org_alias is not None:
-            # A substring of the alias folded in Python when stored (SQLite's LOWER and LIKE fold
-            # ASCII letters only).
-            folded = org_alias.casefold()
-            if not cur.postgres and _trigram_searchable(folded):
-                where.append(f"o.seq IN (SELECT rowid FROM {self.alias_index} WHERE alias_folded GLOB ?)")
-                params.append(f"*{folded}*")
-            else:
-                where.append(f"{'strpos' if cur.postgres else 'instr'}(o.alias_folded, ?) > 0")
-                params.append(folded)
-        return where, params
-
-    def _org_rows(self, cur: Cursor, where: list[str], params: list[Any], *, filtered: bool,
-                  limit: int | None = None) -> list[dict[str, Any]]:
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        # Filtered: the matches sorted (`+` keeps SQLite from walking every row in seq order
-        # through the index to test each); unfiltered: every row in index order, no sort.
-        order = "+o.seq" if filtered else "o.seq"
-        return cur.execute(
-            f"SELECT o.*, {', '.join('b.' + f for f in BUDGET_FIELDS)} FROM {self.t['orgs']} o"
-            f" JOIN {self.t['budgets']} b ON b.budget_id = o.budget_id {clause} ORDER BY {order}"
-            + (f" LIMIT {int(limit)}" if limit is not None else ""),
-            params,
-        ).all()
-
-    def _with_members(self, cur: Cursor, orgs: list[dict[str, Any]], organization_ids: list[str] | None,
-                      seqs: tuple[int, int] | None = None) -> list[dict[str, Any]]:
-        members: dict[str, list[dict[str, Any]]] = {}
-        for row in self._members(cur, organization_ids, seqs):
-            members.setdefault(row["organization_id"], []).append(membership_shape(row))
-        return [org_shape(o, members.get(o["organization_id"], [])) for o in orgs]
-
-    def _members(self, cur: Cursor, organization_ids: list[str] | None,
-                 seqs: tuple[int, int] | None = None) -> list[dict[str, Any]]:
-        """Memberships of these organizations (None: of every organization, or of those whose
-        seq is in the range (after, last]), each organization's in join order."""
-        if organization_ids is None:
-            within = "" if seqs is None else " WHERE o.seq > ? AND o.seq <= ?"
-            return cur.execute(
-                f"SELECT m.* FROM {self.t['memberships']} m JOIN {self.t['orgs']} o"
-                f" ON o.organization_id = m.organization_id{within} ORDER BY m.seq", seqs or (),
-            ).all()
-        rows = []
-        # Looked up by organization through the (organization_id, seq) index, in chunks that
-        # stay below the databases' limits on statement parameters.
-        for start in range(0, len(organization_ids), MEMBERS_CHUNK):
-            chunk = organization_ids[start:start + MEMBERS_CHUNK]
-            rows += cur.execute(
-                f"SELECT * FROM {self.t['memberships']} WHERE organization_id IN"
-                f" ({', '.join('?' * len(chunk))}) ORDER BY organization_id, seq",
-                chunk,
-            ).all()
-        return rows
-
-    def raw_orgs(self, cur: Cursor, ids: list[str]) -> list[dict[str, Any]]:
-        """The deprecated POST /organization/info shape: database rows with the budget row."""
-        result = []
-        for organization_id in ids:
-            row = cur.execute(
-                f"SELECT * FROM {self.t['orgs']} WHERE organization_id=?", (organization_id,)
-            ).one()
-            if row is None:
-                continue
-            budget = cur.execute(
-                f"SELECT * FROM {self.t['budgets']} WHERE budget_id=?", (row["budget_id"],)
-            ).one()
-            result.append(_raw_org_shape(row, budget))
-        return result
-
-    def membership(self, cur: Cursor, organization_id: str, user_id: str) -> dict[str, Any] | None:
-        row = cur.execute(
-            f"SELECT * FROM {self.t['memberships']} WHERE organization_id=? AND user_id=?",
-            (organization_id, user_id),
-        ).one()
-        if row is None:
-            return None
-        shape = membership_shape(row)
-        if row["budget_id"] is not None:
-            shape["litellm_budget_table"] = self.budget(cur, row["budget_id"])
-        return shape
-
-    def budget(self, cur: Cursor, budget_id: str) -> dict[str, Any] | None:
-        row = cur.execute(
-            f"SELECT * FROM {self.t['budgets']} WHERE budget_id=?", (budget_id,)
-        ).one()
-        return None if row is None else budget_shape(row)
-
-    def users(self, cur: Cursor, user_ids: list[str]) -> list[dict[str, Any]]:
-        """The users with these ids that exist, in the order asked."""
-        rows = {r["user_id"]: r for r in self._rows_where_in(cur, "users", "user_id", user_ids)}
-        return [user_shape(rows[u]) for u in user_ids if u in rows]
-
-    def memberships(self, cur: Cursor, organization_id: str, user_ids: list[str]) -> list[dict[str, Any]]:
-        """membership() of each of these users that is a member, in the order asked."""
-        rows = {r["user_id"]: r for r in self._rows_where_in(
-            cur, "memberships", "user_id", user_ids, "organization_id=?", (organization_id,))}
-        budget_ids = list({r["budget_id"] for r in rows.values() if r["budget_id"] is not None})
-        budgets = {b["budget_id"]: budget_shape(b)
-                   for b in self._rows_where_in(cur, "budgets", "budget_id", budget_ids)}
-        shapes = []
-        for user_id in user_ids:
-            if (row := rows.get(user_id)) is not None:
-                shape = membership_shape(row)
-                if row["budget_id"] is not None:
-                    shape["litellm_budget_table"] = budgets.get(row["budget_id"])
-                shapes.append(shape)
-        return shapes
-
-    def user_ids_by_email(self, cur: Cursor, email: str) -> list[str]:
-        rows = cur.execute(
-            f"SELECT user_id FROM {self.t['users']} WHERE user_email=? ORDER BY user_id", (email,)
-        ).all()
-        return [r["user_id"] for r in rows]
-
-    def existing_user_ids(self, cur: Cursor, user_ids: list[str]) -> set[str]:
-        return {r["user_id"] for r in self._rows_where_in(cur, "users", "user_id", user_ids, columns="user_id")}
-
-    def user_ids_by_emails(self, cur: Cursor, emails: list[str]) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {}
-        rows = self._rows_where_in(cur, "users", "user_email", emails, columns="user_id, user_email")
-        for row in sorted(rows, key=lambda r: r["user_id"]):
-            found.setdefault(row["user_email"], []).append(row["user_id"])
-        return found
-
-    def _rows_where_in(self, cur: Cursor, table: str, column: str, values: list[str], where: str = "",
-                       params: tuple[Any, ...] = (), columns: str = "*") -> list[dict[str, Any]]:
-        """Rows whose `column` is one of `values`, in chunks below the databases' parameter limits."""
-        rows: list[dict[str, Any]] = []
-        distinct = list(dict.fromkeys(values))
-        for start in range(0, len(distinct), MEMBERS_CHUNK):
-            chunk = distinct[start:start + MEMBERS_CHUNK]
-            rows += cur.execute(
-                f"SELECT {columns} FROM {self.t[table]} WHERE {where + ' AND ' if where else ''}{column} IN"
-                f" ({', '.join('?' * len(chunk))})", (*params, *chunk),
-            ).all()
-        return rows
-
-    def roles_of(self, cur: Cursor, user_id: str) -> dict[str, str]:
-        """The user's role in each organization they belong to."""
-        rows = cur.execute(
-            f"SELECT organization_id, user_role FROM {self.t['memberships']} WHERE user_id=?",
-            (user_id,),
-        ).all()
-        return {r["organization_id"]: r["user_role"] for r in rows}
-
-    def member_ids(self, cur: Cursor, organization_id: str) -> list[str]:
-        rows = cur.execute(
-            f"SELECT user_id FROM {self.t['memberships']} WHERE organization_id=? ORDER BY seq",
-            (organization_id,),
-        ).all()
-        return [r["user_id"] for r in rows]
+def _org_is(organization_id: str) -> tuple[str, tuple[Any, ...]]:
+    return "org_key=? AND organization_id=?", (index_key(organization_id), organization_id)
 
 
-def budget_shape(row: dict[str, Any]) -> dict[str, Any]:
-    shape: dict[str, Any] = {"budget_id": row["budget_id"]}
-    for f in BUDGET_FIELDS:
-        shape[f] = from_json(row[f]) if f == "model_max_budget" else row[f]
-    return shape
+def _budget_is(budget_id: str) -> tuple[str, tuple[Any, ...]]:
+    return "budget_key=? AND budget_id=?", (index_key(budget_id), budget_id)
 
 
-def membership_shape(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "user_id": row["user_id"],
-        "organization_id": row["organization_id"],
-        "user_role": row["user_role"],
-        "spend": row["spend"],
-        "budget_id": row["budget_id"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "user": None,
-        "litellm_budget_table": None,
-    }
-
-
-def org_shape(row: dict[str, Any], members: list[dict[str, Any]]) -> dict[str, Any]:
-    permission = from_json(row["object_permission"])
-    return {
-        "organization_id": row["organization_id"],
-        "organization_alias": row["organization_alias"],
-        "budget_id": row["budget_id"],
-        "spend": row["spend"],
-        "metadata": from_json(row["metadata"]),
-        "models": from_json(row["models"]),
-        "created_by": row["created_by"],
-        "updated_by": row["updated_by"],
-        "users": None,
-        "litellm_budget_table": budget_shape(row),
-        "object_permission": permission,
-        "object_permission_id": permission["object_permission_id"] if permission else None,
-        "members": members,
-        "teams": [],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-    }
-
-
-def _raw_org_shape(row: dict[str, Any], budget: dict[str, Any] | None) -> dict[str, Any]:
-    permission = from_json(row["object_permission"])
-    budget_row = None
-    if budget is not None:
-        budget_row = {
-            **budget_shape(budget),
-            "budget_reset_at": None,
-            "created_at": budget["created_at"],
-            "created_by": budget["created_by"],
-            "updated_at": budget["updated_at"],
-            "updated_by": budget["updated_by"],
-            "organization": None, "keys": None, "end_users": None, "tags": None,
-            "team_membership": None, "organization_membership": None,
-        }
-    return {
-        "organization_id": row["organization_id"],
-        "organization_alias": row["organization_alias"],
-        "budget_id": row["budget_id"],
-        "metadata": from_json(row["metadata"]),
-        "models": from_json(row["models"]),
-        "spend": row["spend"],
-        "model_spend": {},
-        "object_permission_id": permission["object_permission_id"] if permission else None,
-        "created_at": row["created_at"],
-        "created_by": row["created_by"],
-        "updated_at": row["updated_at"],
-        "updated_by": row["updated_by"],
-        "litellm_budget_table": budget_row,
-        "teams": None, "users": None, "keys": None, "members": None, "object_permission": None,
-    }
-
-
-def user_shape(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "user_id": row["user_id"],
-        "max_budget": row["max_budget"],
-        "spend": 0.0,
-        "model_max_budget": {},
-        "model_spend": {},
-        "user_email": row["user_email"],
-        "user_alias": None,
-        "models": from_json(row["models"]),
-        "tpm_limit": None,
-        "rpm_limit": None,
-        "user_role": row["user_role"],
-        "organization_memberships": None,
-        "teams": [],
-        "sso_user_id": None,
-        "budget_duration": None,
-        "budget_reset_at": None,
-        "metadata": from_json(row["metadata"]),
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "object_permission": None,
-    }
-
-
-def _trigram_searchable(text: str) -> bool:
-    """Whether the trigram index answers a search for `text` exactly. Under three characters it
-    cannot narrow the search, and SQLite 3.40 misses matches of a shorter text of three bytes or
-    more (one emoji); GLOB's wildcards are left to the plain scan rather than escaped."""
-    return len(text) >= 3 and not any(c in text for c in "*?[]")
+def _membership_is(organization_id: str, user_id: str) -> tuple[str, tuple[Any, ...]]:
+    return ("org_key=? AND user_key=? AND organization_id=? AND user_id=?",
+            (index_key(organization_id), index_key(user_id), organization_id, user_id))

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
-from .base import Projection
+from . import failures
+from .base import Projection, iso
 from .batch import BatchCursor
+from .failures import ProjectionError
 from .store import Cursor, ViewStore
 
 BATCH_SIZE = 500
+log = logging.getLogger("orgledger.projections")
 
 
 class LocalProgress:
@@ -61,6 +66,13 @@ class Projector:
         self.fence: Callable[[Cursor], None] | None = None
         # Shared with the other projectors of this process on the same views (PostgreSQL).
         self.local_progress: LocalProgress | None = None
+        # The failure this projector is retrying (position keys, position) and its attempts, for
+        # one log line per episode; and whether projection_failures may hold rows to clear
+        # (unknown at start: an earlier process may have left some).
+        self.reports_failures = True  # False: the caller reports them (a rebuild)
+        self._failing: tuple[tuple[str, ...], int] | None = None
+        self._failed_attempts = 0
+        self._failures_recorded = True
 
     def create_tables(self) -> None:
         with self.store.transaction() as cur:
@@ -102,8 +114,12 @@ class Projector:
             )
             if not notifications:
                 return done
-            events = [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
-            self._apply(events)
+            try:
+                self._apply_or_pinpoint(self._decode(notifications))
+            except ProjectionError as e:
+                if self.reports_failures:
+                    self._report(e)
+                raise
             start = notifications[-1].id
             done += len(notifications)
             if progress:
@@ -111,6 +127,28 @@ class Projector:
             if len(notifications) < self.batch_size:
                 # The head when this catch-up began is applied; no need to ask again.
                 return done
+
+    def _decode(self, notifications: Sequence[Any]) -> list[tuple[int, Any]]:
+        events = []
+        for n in notifications:
+            try:
+                events.append((n.id, self.app.mapper.to_domain_event(n)))
+            except Exception as e:
+                if events:  # what comes before it still reaches the views
+                    self._apply_or_pinpoint(events)
+                raise ProjectionError(None, n.id, e) from e
+        return events
+
+    def _apply_or_pinpoint(self, events: list[tuple[int, Any]]) -> None:
+        """Apply a batch; if a projection fails on it, apply its events one at a time: those
+        before the failing event reach the views, and the failure names its exact position."""
+        try:
+            self._apply(events)
+        except ProjectionError:
+            if len(events) == 1:
+                raise
+            for event in events:
+                self._apply([event])
 
     def _apply(self, events: list[tuple[int, Any]]) -> None:
         with self.store.transaction() as raw:
@@ -121,11 +159,22 @@ class Projector:
                 position = projection.position(cur, lock=True)
                 fresh = [(i, e) for i, e in events if i > position]
                 projection.begin_batch()
-                for i, event in fresh:
-                    projection.handler(type(event))(event, cur, i)
-                if fresh:
-                    projection.set_position(cur, fresh[-1][0])
+                try:
+                    for i, event in fresh:
+                        projection.handler(type(event))(event, cur, i)
+                    if fresh:
+                        projection.set_position(cur, fresh[-1][0])  # sends its held rows too
+                except Exception as e:
+                    if failures.is_transient(e):
+                        raise
+                    # In a batch of several the culprit may be any fresh event (held rows are
+                    # sent later): _apply_or_pinpoint finds it.
+                    raise ProjectionError(projection.position_key, fresh[0][0], e) from e
+            if self._failures_recorded:
+                failures.clear(cur, self._keys(), events[-1][0])
+                self._failures_recorded = failures.remaining(cur, self._keys())
             cur.flush()
+        self._recovered(events[-1][0])
         keys = self._keys()
         self.applied = max(self.applied, events[-1][0]) if keys == self._applied_to else events[-1][0]
         self._applied_to = keys
@@ -137,6 +186,32 @@ class Projector:
 
     def _keys(self) -> tuple[str, ...]:
         return tuple(p.position_key for p in self.projections)
+
+    def _report(self, error: ProjectionError) -> None:
+        """Record the failed attempt where every process can see it, and log the first one."""
+        names = (error.projection,) if error.projection else self._keys()
+        episode = (names, error.position)
+        self._failed_attempts = self._failed_attempts + 1 if episode == self._failing else 1
+        if episode != self._failing:
+            log.error("projection %s cannot apply the event at position %d (%s); retrying until it can",
+                      ", ".join(names), error.position, failures.short(error.cause))
+            log.debug("projection failure", exc_info=error.cause)
+        self._failing = episode
+        try:
+            with self.store.transaction() as cur:
+                failures.record(cur, list(names), error.position, failures.short(error.cause),
+                                iso(datetime.now(timezone.utc)))
+            self._failures_recorded = True
+        except Exception as e:  # the views' database is failing too: the caller sees the error
+            log.debug("could not record the projection failure: %s", failures.short(e))
+
+    def _recovered(self, applied: int) -> None:
+        if self._failing is not None and applied >= self._failing[1]:
+            names, position = self._failing
+            log.warning("projection %s applied the event at position %d after %d failed attempt(s)",
+                        ", ".join(names), position, self._failed_attempts)
+            self._failing = None
+            self._failed_attempts = 0
 
     def wait_for(self, position: int, timeout: float = 10.0) -> None:
         """Block until every projection has applied `position` (a projector elsewhere runs)."""
@@ -152,7 +227,7 @@ class Projector:
             if min(self.positions().values(), default=0) >= position:
                 return
             if time.monotonic() > deadline:
-                raise TimeoutError(
+                raise failures.ViewsBehind(
                     f"projections did not reach position {position} within {timeout:g}s; "
                     "is a projector running (`orgledger projections run`, or `serve` without "
                     "--no-projector)?"

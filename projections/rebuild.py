@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from .base import Projection
+from .base import LAYOUTS_DDL, Projection
 from .batch import BatchCursor
+from .failures import ProjectionError, is_transient, short
 from .projector import Projector
 from .store import Cursor, ViewStore
 
@@ -66,11 +67,26 @@ def rebuild_all(app: Any, store: ViewStore, projections: Sequence[type[Projectio
     """Every projection in `projections` from one pass over the log: reading and decoding the
     log is most of a rebuild's cost, so each event is decoded once and applied to all of them."""
     started = time.perf_counter()
-    news, events = prepare_all(app, store, projections, batch_size, progress)
-    with store.transaction() as cur:
-        events += switch_over_all(app, cur, [cls() for cls in projections], news, batch_size)
+    try:
+        news, events = prepare_all(app, store, projections, batch_size, progress)
+        with store.transaction() as cur:
+            events += switch_over_all(app, cur, [cls() for cls in projections], news, batch_size)
+    except BaseException as e:
+        # The live views are as they were; what the rebuild built beside them goes.
+        discard(store, projections, e)
+        raise
     name = ", ".join(new.name for new in news)
     return Rebuilt(name, events, time.perf_counter() - started)
+
+
+def discard(store: ViewStore, projections: Sequence[type[Projection]], cause: BaseException) -> None:
+    """Drop the new tables of a rebuild that failed (best effort: the store may be the failure)."""
+    try:
+        with store.transaction() as cur:
+            for cls in projections:
+                cls(prefix=PREFIX).drop_tables(cur)
+    except Exception as e:
+        cause.add_note(f"(could not drop the {PREFIX}* tables either: {short(e)})")
 
 
 def prepare(app: Any, store: ViewStore, projection: type[Projection], batch_size: int = BATCH_SIZE,
@@ -89,8 +105,10 @@ def prepare_all(app: Any, store: ViewStore, projections: Sequence[type[Projectio
             new.drop_tables(cur)  # what an interrupted rebuild left behind
             new.create_tables(cur, bulk_load=True)
             new.own_tables()
+    projector = Projector(app, store, news, batch_size)
+    projector.reports_failures = False  # the rebuild fails and says why; nothing retries it
     with _without_cycle_collection():
-        events = Projector(app, store, news, batch_size).catch_up(progress)
+        events = projector.catch_up(progress)
     # Before the switch-over, so that its write transaction stays short. SQLite cannot rename
     # an index, so its switch-over builds every index again under the live name: building these
     # here as well would only build them twice.
@@ -124,25 +142,30 @@ def switch_over_all(app: Any, cur: Cursor, lives: Sequence[Projection], news: Se
     """Inside one write transaction: catch the new tables up to the head, put them in the live
     tables' place and move the live positions to theirs. Returns the events read here."""
     cur = BatchCursor(cur)
+    cur.execute(LAYOUTS_DDL)
     for live in lives:
         live.position(cur, lock=True)  # a projector elsewhere waits until the switch commits
     positions = [new.position(cur) for new in news]
     start = min(positions, default=0)
-    read = 0
+    read = first = 0
     while notifications := app.recorder.select_notifications(
         start=start, limit=batch_size, inclusive_of_start=False
     ):
         for new in news:
             new.begin_batch()
         for n in notifications:
-            event = app.mapper.to_domain_event(n)
+            with _blaming(None, n.id):
+                event = app.mapper.to_domain_event(n)
             for k, new in enumerate(news):
                 if n.id > positions[k]:
-                    new.handler(type(event))(event, cur, n.id)
+                    with _blaming(new.position_key, n.id):
+                        new.handler(type(event))(event, cur, n.id)
                     positions[k] = n.id
+        first = first or notifications[0].id
         start = notifications[-1].id
         read += len(notifications)
-    cur.flush()
+    with _blaming(None, first):  # the rows held back until now: any of these events'
+        cur.flush()
     for live, new, position in zip(lives, news, positions):
         for table in live.t.values():
             cur.execute(f"DROP TABLE IF EXISTS {table}")
@@ -151,8 +174,38 @@ def switch_over_all(app: Any, cur: Cursor, lives: Sequence[Projection], news: Se
         live.switched_over(cur, new)
         _rename_indexes(cur, live)
         cur.execute("DELETE FROM projection_positions WHERE name=?", (new.position_key,))
+        cur.execute("DELETE FROM projection_layouts WHERE name=?", (new.position_key,))
         live.set_position(cur, position)
+        live.set_layout(cur)
     return read
+
+
+@contextmanager
+def _blaming(projection: str | None, position: int) -> Iterator[None]:
+    try:
+        yield
+    except Exception as e:
+        if is_transient(e):
+            raise
+        raise ProjectionError(projection, position, e) from e
+
+
+def outdated_layouts(store: ViewStore, projections: Sequence[Projection]) -> list[Projection]:
+    """The projections whose tables an earlier orgledger created with another layout. Tables
+    that do not exist yet are created here, with the current layout."""
+    stale = []
+    with store.transaction() as cur:
+        for projection in projections:
+            stored = projection.stored_layout(cur)
+            if stored == projection.layout:
+                continue
+            if stored is None and not projection.has_tables(cur):
+                projection.create_tables(cur)
+                projection.set_layout(cur)
+                continue
+            stale.append(projection)
+    return stale
+
 
 
 def _rename_indexes(cur: Cursor, live: Projection) -> None:

@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 
 from orgledger.adapters import org_routes
 from orgledger.adapters.runtime import Runtime
-from orgledger.projections import organizations
+from orgledger.projections import organization_queries
 from tests.conftest import ADMIN
 
 from .api import add_members, new_org
@@ -37,7 +37,7 @@ def test_pages_of_the_view_add_up_to_the_whole_list(runtime: Runtime, orgs: list
 def test_a_long_list_is_streamed_identical_and_not_cached(client: TestClient, runtime: Runtime, orgs: list[str],
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     # Pages of 2 organizations, and any answer over 1,000 bytes counts as long.
-    monkeypatch.setattr(organizations, "ORGS_PAGE", 2)
+    monkeypatch.setattr(organization_queries, "ORGS_PAGE", 2)
     monkeypatch.setattr(org_routes, "MAX_ENTRY_BYTES", 1000)
     hits = runtime.reads.hits
     streamed = [client.get("/organization/list", headers=ADMIN) for _ in range(2)]

@@ -66,9 +66,9 @@ def test_the_schema_and_pools_reach_eventsourcing() -> None:
 
 
 def test_four_workers_and_a_projector_stay_well_under_max_connections() -> None:
-    # 4 workers x (5 event-store + 5 view connections + 1 read-cache version) + projector
-    # (2 + 2 + 1 lock) = 49.
-    assert postgres.connections_needed(workers=4) == 49
+    # 4 workers x (5 event-store + 5 view connections + 1 read-cache version + 1 readiness)
+    # + projector (2 + 2 + 1 lock) = 53.
+    assert postgres.connections_needed(workers=4) == 53
     assert postgres.connections_needed(workers=4, projectors=2) < 100 - 3
 
 
