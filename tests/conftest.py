@@ -58,6 +58,19 @@ def backend_settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
             projector.stop()
 
 
+@contextmanager
+def unprojected_settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for SQLite or a fresh PostgreSQL schema with no projector running (on
+    PostgreSQL the test catches the views up itself, or tests what happens without)."""
+    if backend != "postgres":
+        yield make_settings(backend, tmp_path)
+        return
+    from tests.postgres import fresh_schema, postgres_settings
+
+    with fresh_schema() as schema:
+        yield postgres_settings(schema, tmp_path, MASTER_KEY)
+
+
 @pytest.fixture
 def runtime(settings: Settings) -> Iterator[Runtime]:
     rt = build_runtime(settings)

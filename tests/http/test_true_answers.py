@@ -9,6 +9,7 @@ import dataclasses
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,18 +50,25 @@ def created_orgs(runtime: Runtime) -> list[str]:
             if n.topic.endswith("Organization.OrgCreated")]
 
 
-def serve(settings: Settings) -> tuple[Runtime, TestClient]:
+@contextmanager
+def served(settings: Settings, *, projector: bool = False) -> Iterator[tuple[Runtime, TestClient]]:
+    """The app over a runtime of these settings, with a PostgreSQL projector if asked."""
     runtime = build_runtime(settings)
-    return runtime, TestClient(build_app(runtime=runtime))
+    service = ProjectorService(settings).start() if projector else None
+    try:
+        with TestClient(build_app(runtime=runtime)) as client:
+            yield runtime, client
+    finally:
+        if service is not None:
+            service.stop()
+        runtime.close()
 
 
 @pytest.fixture(params=["popo", "sqlite"])
 def local(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Runtime, TestClient]]:
     settings = dataclasses.replace(make_settings(request.param, tmp_path), request_timeout=2)
-    runtime, client = serve(settings)
-    with client:
-        yield runtime, client
-    runtime.close()
+    with served(settings) as served_app:
+        yield served_app
 
 
 def test_a_committed_change_whose_views_fail_is_answered_done_with_the_lag_header(
@@ -96,8 +104,7 @@ def test_an_answer_whose_views_caught_up_has_no_lag_header(local: tuple[Runtime,
 
 def test_a_write_that_cannot_start_before_its_deadline_is_503_and_never_committed(tmp_path: Path) -> None:
     settings = dataclasses.replace(make_settings("sqlite", tmp_path), request_timeout=1)
-    runtime, client = serve(settings)
-    with client:
+    with served(settings) as (runtime, client):
         before = head(runtime)
         # Another process holds SQLite's write lock (as a long `projections rebuild` might).
         blocker = sqlite3.connect(settings.data_dir / "events.db", isolation_level=None)
@@ -118,7 +125,6 @@ def test_a_write_that_cannot_start_before_its_deadline_is_503_and_never_committe
         ok = client.post("/organization/new", json={"organization_alias": "next"}, headers=ADMIN)
         assert ok.status_code == 200
         assert created_orgs(runtime) == [ok.json()["organization_id"]]
-    runtime.close()
 
 
 @pytest.fixture
@@ -132,24 +138,18 @@ def test_a_postgres_write_blocked_past_its_deadline_is_503_and_never_committed(
     pg_schema: str, tmp_path: Path,
 ) -> None:
     settings = dataclasses.replace(postgres_settings(pg_schema, tmp_path, MASTER_KEY), request_timeout=1)
-    runtime, client = serve(settings)
-    projector = ProjectorService(settings).start()
-    try:
-        with client, psycopg.connect(PG_URL) as blocker:
-            before = head(runtime)
-            table = sql.Identifier(pg_schema, runtime.ledger.recorder.events_table_name)
-            blocker.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(table))
-            response = client.post("/organization/new", json={"organization_alias": "late"}, headers=ADMIN)
-            blocker.rollback()
-            assert response.status_code == 503, response.text
-            time.sleep(1.0)
-            assert head(runtime) == before
-            assert client.post("/organization/new", json={"organization_alias": "b"},
-                               headers=ADMIN).status_code == 200
-            assert len(created_orgs(runtime)) == 1
-    finally:
-        projector.stop()
-        runtime.close()
+    with served(settings, projector=True) as (runtime, client), psycopg.connect(PG_URL) as blocker:
+        before = head(runtime)
+        table = sql.Identifier(pg_schema, runtime.ledger.recorder.events_table_name)
+        blocker.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(table))
+        response = client.post("/organization/new", json={"organization_alias": "late"}, headers=ADMIN)
+        blocker.rollback()
+        assert response.status_code == 503, response.text
+        time.sleep(1.0)
+        assert head(runtime) == before
+        assert client.post("/organization/new", json={"organization_alias": "b"},
+                           headers=ADMIN).status_code == 200
+        assert len(created_orgs(runtime)) == 1
 
 
 @pytest.mark.postgres
@@ -157,31 +157,27 @@ def test_without_a_projector_a_postgres_command_is_answered_done_with_the_lag_he
     pg_schema: str, tmp_path: Path,
 ) -> None:
     settings = dataclasses.replace(postgres_settings(pg_schema, tmp_path, MASTER_KEY), request_timeout=1)
-    runtime, client = serve(settings)
-    try:
-        with client:
-            started = time.monotonic()
-            response = client.post("/organization/new", json={"organization_alias": "lagging"},
-                                   headers=ADMIN)
-            assert time.monotonic() - started < 2.5
-            assert response.status_code == 200, response.text
-            assert response.headers[VIEWS_LAG_HEADER] == str(head(runtime))
-            organization_id = response.json()["organization_id"]
-            projector = ProjectorService(settings).start()
-            try:
+    with served(settings) as (runtime, client):
+        started = time.monotonic()
+        response = client.post("/organization/new", json={"organization_alias": "lagging"},
+                               headers=ADMIN)
+        assert time.monotonic() - started < 2.5
+        assert response.status_code == 200, response.text
+        assert response.headers[VIEWS_LAG_HEADER] == str(head(runtime))
+        organization_id = response.json()["organization_id"]
+        projector = ProjectorService(settings).start()
+        try:
+            info = client.get("/organization/info", params={"organization_id": organization_id},
+                              headers=ADMIN)
+            deadline = time.monotonic() + 10
+            while info.status_code == 404 and time.monotonic() < deadline:
+                time.sleep(0.1)
                 info = client.get("/organization/info", params={"organization_id": organization_id},
                                   headers=ADMIN)
-                deadline = time.monotonic() + 10
-                while info.status_code == 404 and time.monotonic() < deadline:
-                    time.sleep(0.1)
-                    info = client.get("/organization/info", params={"organization_id": organization_id},
-                                      headers=ADMIN)
-                assert info.status_code == 200
-                assert info.json()["organization_alias"] == "lagging"
-            finally:
-                projector.stop()
-    finally:
-        runtime.close()
+            assert info.status_code == 200
+            assert info.json()["organization_alias"] == "lagging"
+        finally:
+            projector.stop()
 
 
 @pytest.mark.postgres
@@ -192,30 +188,24 @@ def test_a_postgres_outage_answers_503_within_the_deadline_and_commits_nothing_l
     with TcpForwarder("127.0.0.1", 5432) as forwarder:
         settings = dataclasses.replace(postgres_settings(pg_schema, tmp_path, MASTER_KEY),
                                        database_url=forwarder.url(PG_URL), request_timeout=2)
-        runtime, client = serve(settings)
-        projector = ProjectorService(settings).start()
-        try:
-            with client:
-                assert client.post("/organization/new", json={"organization_alias": "before"},
-                                   headers=ADMIN).status_code == 200
-                forwarder.cut(mode)  # type: ignore[arg-type]
-                started = time.monotonic()
-                response = client.post("/organization/new", json={"organization_alias": "during"},
-                                       headers=ADMIN)
-                assert time.monotonic() - started < 3.5
-                assert response.status_code == 503, response.text
-                assert response.json()["error"]["code"] == "503"
-                read = client.get("/organization/list", headers=ADMIN)
-                assert read.status_code == 503
-                forwarder.restore()
-                # Long enough for anything still in flight to reach the database, or give up.
-                time.sleep(8)
-                after = client.post("/organization/new", json={"organization_alias": "after"},
-                                    headers=ADMIN)
-                assert after.status_code == 200, after.text
-        finally:
-            projector.stop()
-            runtime.close()
+        with served(settings, projector=True) as (runtime, client):
+            assert client.post("/organization/new", json={"organization_alias": "before"},
+                               headers=ADMIN).status_code == 200
+            forwarder.cut(mode)  # type: ignore[arg-type]
+            started = time.monotonic()
+            response = client.post("/organization/new", json={"organization_alias": "during"},
+                                   headers=ADMIN)
+            assert time.monotonic() - started < 3.5
+            assert response.status_code == 503, response.text
+            assert response.json()["error"]["code"] == "503"
+            read = client.get("/organization/list", headers=ADMIN)
+            assert read.status_code == 503
+            forwarder.restore()
+            # Long enough for anything still in flight to reach the database, or give up.
+            time.sleep(8)
+            after = client.post("/organization/new", json={"organization_alias": "after"},
+                                headers=ADMIN)
+            assert after.status_code == 200, after.text
     with psycopg.connect(PG_URL) as conn:
         aliases = [r[0] for r in conn.execute(sql.SQL(
             "SELECT organization_alias FROM {} ORDER BY seq").format(sql.Identifier(pg_schema, "orgs")))]
@@ -235,17 +225,11 @@ def test_a_connection_lost_during_the_commit_is_503_of_unknown_outcome(
     with TcpForwarder("127.0.0.1", 5432) as forwarder:
         settings = postgres_settings(pg_schema, tmp_path, MASTER_KEY)
         settings = dataclasses.replace(settings, database_url=forwarder.url(PG_URL))
-        runtime, client = serve(settings)
-        projector = ProjectorService(settings).start()
-        try:
-            with client:
-                forwarder.trip_on(b"COMMIT", forward=reached_server)
-                response = client.post("/organization/new", json={"organization_alias": "in doubt"},
-                                       headers=ADMIN)
-                assert response.status_code == 503, response.text
-                assert "may or may not have been applied" in response.json()["error"]["message"]
-                # Not retried behind the caller's back: one event at most, as PostgreSQL decided.
-                assert len(created_orgs(runtime)) == (1 if reached_server else 0)
-        finally:
-            projector.stop()
-            runtime.close()
+        with served(settings, projector=True) as (runtime, client):
+            forwarder.trip_on(b"COMMIT", forward=reached_server)
+            response = client.post("/organization/new", json={"organization_alias": "in doubt"},
+                                   headers=ADMIN)
+            assert response.status_code == 503, response.text
+            assert "may or may not have been applied" in response.json()["error"]["message"]
+            # Not retried behind the caller's back: one event at most, as PostgreSQL decided.
+            assert len(created_orgs(runtime)) == (1 if reached_server else 0)

@@ -16,20 +16,15 @@ from orgledger.adapters.cli import main
 from orgledger.adapters.runtime import Runtime, build_runtime
 from orgledger.adapters.settings import Settings
 from orgledger.projections.rebuild import PREFIX
-from tests.conftest import MASTER_KEY, make_settings
+from tests.conftest import unprojected_settings
 from tests.integration.failing import POISON, Tripwire, append_unreadable_event
 from tests.integration.helpers import add, create
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
-    if request.param == "sqlite":
-        yield make_settings("sqlite", tmp_path)
-        return
-    from tests.postgres import fresh_schema, postgres_settings
-
-    with fresh_schema() as schema:
-        yield postgres_settings(schema, tmp_path, MASTER_KEY)
+    with unprojected_settings(request.param, tmp_path) as settings:
+        yield settings
 
 
 def rebuild_all(settings: Settings) -> Result:

@@ -12,20 +12,15 @@ from orgledger.adapters.check import run_checks
 from orgledger.adapters.runtime import Runtime, build_runtime
 from orgledger.adapters.settings import Settings
 from orgledger.projections.store import Cursor
-from tests.conftest import MASTER_KEY, make_settings
+from tests.conftest import unprojected_settings
 from tests.integration.helpers import add, create
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def bare(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     """Settings with no projector running (the test catches up by hand)."""
-    if request.param == "sqlite":
-        yield make_settings("sqlite", tmp_path)
-        return
-    from tests.postgres import fresh_schema, postgres_settings
-
-    with fresh_schema() as schema:
-        yield postgres_settings(schema, tmp_path, MASTER_KEY)
+    with unprojected_settings(request.param, tmp_path) as settings:
+        yield settings
 
 
 def catch_up(runtime: Runtime) -> None:
