@@ -16,6 +16,7 @@ import click
 
 from .cli_errors import OneLineErrors, fail
 from .cli_projections import projections
+from .data_files import private_folder
 from .settings import ConfigurationError, Settings
 
 
@@ -73,7 +74,7 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
         check_reachable(settings)  # fails in seconds, in one line, rather than in the workers
     if settings.backend == "sqlite":
         # Here rather than in a worker: a folder it cannot create is then one line, not a traceback.
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(settings.data_dir)
     os.environ.setdefault("ORGLEDGER_DATA_DIR", str(settings.data_dir))
     os.environ[GRACE_ENV] = str(graceful_timeout)  # workers outlive a dead supervisor this long at most
     if workers > 1 and not os.environ.get(MULTIPROC_ENV):
