@@ -45,17 +45,21 @@ class TcpForwarder:
         self._writers: set[asyncio.StreamWriter] = set()
         self._pumps: set[asyncio.Task[None]] = set()
         self._frozen = False
-        # (pattern, forward): the next client bytes holding `pattern` end their connection.
-        self._tripwire: tuple[bytes, bool] | None = None
+        # (pattern, forward, after): the next client bytes holding `pattern`, on a connection
+        # that sent `after` before, end their connection.
+        self._tripwire: tuple[bytes, bool, bytes] | None = None
+        self._armed: set[int] = set()  # connections that sent the tripwire's `after`
         self._silenced: set[int] = set()  # connections whose server's answers are dropped
 
     # Control, from any thread.
 
-    def trip_on(self, pattern: bytes, *, forward: bool) -> None:
-        """Cut the connection that next sends `pattern` to the server: before those bytes reach
-        it (`forward=False`), or after they did, so that the server acts on them but its answer
-        is lost (`forward=True`). Once."""
-        self._tripwire = (pattern, forward)
+    def trip_on(self, pattern: bytes, *, forward: bool, after: bytes = b"") -> None:
+        """Cut the connection that next sends `pattern` to the server, once it has sent `after`
+        (say, an event's topic, then COMMIT): before those bytes reach the server
+        (`forward=False`), or after they did, so that the server acts on them but its answer is
+        lost (`forward=True`). Once."""
+        self._armed.clear()
+        self._tripwire = (pattern, forward, after)
 
     def start(self) -> TcpForwarder:
         self._thread.start()
@@ -173,7 +177,10 @@ class TcpForwarder:
                     continue  # a partition: bytes go nowhere, nobody is told
                 if id(pair) in self._silenced:
                     continue  # the answer to the tripping bytes, and anything after it
-                tripped = upstream and self._tripwire is not None and self._tripwire[0] in data
+                if upstream and self._tripwire is not None and self._tripwire[2] in data:
+                    self._armed.add(id(pair))
+                tripped = (upstream and self._tripwire is not None and id(pair) in self._armed
+                           and self._tripwire[0] in data)
                 if tripped:
                     forward = self._tripwire[1]  # type: ignore[index]
                     self._tripwire = None

@@ -226,7 +226,8 @@ def test_a_connection_lost_during_the_commit_is_503_of_unknown_outcome(
         settings = postgres_settings(pg_schema, tmp_path, MASTER_KEY)
         settings = dataclasses.replace(settings, database_url=forwarder.url(PG_URL))
         with served(settings, projector=True) as (runtime, client):
-            forwarder.trip_on(b"COMMIT", forward=reached_server)
+            # The commit of the transaction that inserts the organization, not some other one.
+            forwarder.trip_on(b"COMMIT", forward=reached_server, after=b"Organization.OrgCreated")
             response = client.post("/organization/new", json={"organization_alias": "in doubt"},
                                    headers=ADMIN)
             assert response.status_code == 503, response.text
