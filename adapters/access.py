@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from orgledger.domain import permissions
 from orgledger.domain.key import token_from_key_or_token
-from orgledger.domain.permissions import Principal, Target
+from orgledger.domain.permissions import Action, Principal, Target
 from orgledger.domain.values import USER_ROLES
 from orgledger.projections.base import iso
 
@@ -60,21 +60,39 @@ class VirtualKeys:
         return row, users
 
 
+# What each route asks to do (the deprecated POST /organization/info reads, as GET does).
+ROUTE_ACTIONS = {
+    "/organization/new": Action.CREATE_ORG,
+    "/organization/info": Action.READ_ORG,
+    "/organization/list": Action.LIST_ORGS,
+    "/organization/update": Action.UPDATE_ORG,
+    "/organization/delete": Action.DELETE_ORG,
+    "/organization/member_add": Action.ADD_MEMBER,
+    "/organization/member_update": Action.UPDATE_MEMBER,
+    "/organization/member_delete": Action.REMOVE_MEMBER,
+    "/user/new": Action.CREATE_USER,
+    "/user/info": Action.READ_USER,
+    "/key/generate": Action.GENERATE_KEY,
+    "/key/delete": Action.DELETE_KEY,
+}
+
+
 def authorize(runtime: Runtime, route: str, caller: Caller, body: dict[str, Any],
               query: dict[str, str]) -> None:
-    """Raise NotAuthorizedError unless the caller may call `route` on what the request names."""
+    """Raise NotAuthorizedError unless the caller may do what `route` does to what the request names."""
     if caller.is_proxy_admin:
         return
+    action = ROUTE_ACTIONS[route]
     memberships = runtime.reads.fetch(("roles", caller.user_id), lambda: _roles_of(runtime, caller.user_id))
     owners: tuple[str | None, ...] = ()
-    if route == "/key/delete":
+    if action is Action.DELETE_KEY:
         with runtime.read() as cur:
             rows = [runtime.keys.key(cur, token_from_key_or_token(k))
                     for k in _strings(body.get("keys"))]
         owners = tuple(r["user_id"] for r in rows if r is not None)
     who = Principal(user_id=caller.user_id, role=caller.role, known_user=caller.known_user,
                     memberships=memberships)
-    permissions.authorize(route, who, target(route, body, query, owners))
+    permissions.authorize(action, who, target(action, body, query, owners), route)
 
 
 def _roles_of(runtime: Runtime, user_id: str | None) -> dict[str, str]:
@@ -84,12 +102,12 @@ def _roles_of(runtime: Runtime, user_id: str | None) -> dict[str, str]:
         return runtime.organizations.roles_of(cur, user_id)
 
 
-def target(route: str, body: dict[str, Any], query: dict[str, str],
+def target(action: Action, body: dict[str, Any], query: dict[str, str],
            key_owners: tuple[str | None, ...] = ()) -> Target:
     """The organizations and user a request names, from its query string or its body."""
     organization_ids = [v for v in (query.get("organization_id"), body.get("organization_id"))
                         if isinstance(v, str)]
-    if route == "/organization/info":
+    if action is Action.READ_ORG:
         organization_ids += _strings(body.get("organizations"))
     user_id = query.get("user_id") if "user_id" in query else body.get("user_id")
     return Target(

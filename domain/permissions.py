@@ -1,25 +1,38 @@
-"""Who may call which endpoint: LiteLLM's RBAC (reference §2) as pure functions, with the fixes
+"""Who may do what: LiteLLM's RBAC (reference §2) as pure functions over actions, with the fixes
 orgledger makes: an org_admin may read their organization and delete its members, and never acts
-on another organization."""
+on another organization. LiteLLM's refusals name the route the caller used: the adapter that
+maps routes onto actions passes it along as text."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 
 from .errors import NotAuthorizedError, ProxyAdminOnlyError
 
-# Routes an org_admin may call for an organization they administer (LiteLLM's
-# org_admin_only_routes, plus member_delete).
-ORG_ADMIN_ROUTES = (
-    "/organization/info",
-    "/organization/delete",
-    "/organization/member_add",
-    "/organization/member_update",
-    "/organization/member_delete",
-)
-# Routes anyone with a key may call; what they see is filtered to their memberships.
-OPEN_ROUTES = ("/organization/list",)
+
+
+class Action(Enum):
+    CREATE_ORG = "create an organization"
+    READ_ORG = "read an organization"
+    LIST_ORGS = "list organizations"
+    UPDATE_ORG = "update an organization"
+    DELETE_ORG = "delete an organization"
+    ADD_MEMBER = "add members"
+    UPDATE_MEMBER = "update a member"
+    REMOVE_MEMBER = "remove a member"
+    CREATE_USER = "create a user"
+    READ_USER = "read a user"
+    GENERATE_KEY = "generate a key"
+    DELETE_KEY = "delete keys"
+
+
+# What an org_admin may do for an organization they administer (LiteLLM's
+# org_admin_only_routes, plus removing members).
+ORG_ADMIN_ACTIONS = frozenset({
+    Action.READ_ORG, Action.DELETE_ORG, Action.ADD_MEMBER, Action.UPDATE_MEMBER, Action.REMOVE_MEMBER,
+})
 # Global roles that may look but not create or delete keys.
 VIEWER_ROLES = ("proxy_admin_viewer", "internal_user_viewer")
 
@@ -67,40 +80,41 @@ def refuse(route: str, who: Principal) -> NotAuthorizedError:
     return only_proxy_admin(route, who.role if who.known_user else None, who.user_id)
 
 
-def authorize(route: str, who: Principal, target: Target) -> None:
-    """Raise NotAuthorizedError (or ProxyAdminOnlyError) unless `who` may call `route` on `target`."""
+def authorize(action: Action, who: Principal, target: Target, route: str) -> None:
+    """Raise NotAuthorizedError (or ProxyAdminOnlyError) unless `who` may do `action` on
+    `target`; `route` is how the caller asked, as LiteLLM's messages name it."""
     if who.is_proxy_admin:
         return
-    if route == "/organization/new":
+    if action is Action.CREATE_ORG:
         if who.known_user:
             raise NotAuthorizedError(
                 f"Only proxy admins can create new organizations. You are {who.role}",
                 param="user_role",
             )
         raise refuse(route, who)
-    if route in OPEN_ROUTES:
+    if action is Action.LIST_ORGS:  # what they see is filtered to their memberships
         return
-    if route in ORG_ADMIN_ROUTES:
+    if action in ORG_ADMIN_ACTIONS:
         if not who.known_user:
             raise refuse(route, who)
         organization_ids = target.organization_ids or (None,)
         for organization_id in organization_ids:
             require_org_role(route, who, organization_id, ("org_admin",))
-        if route == "/organization/delete":
+        if action is Action.DELETE_ORG:
             raise ProxyAdminOnlyError("Only proxy admins can delete organizations")
         return
-    if route == "/user/info":
+    if action is Action.READ_USER:
         if who.role == "proxy_admin_viewer" or _is_self(who, target.user_id):
             return
         raise refuse(route, who)
-    if route == "/key/generate":
+    if action is Action.GENERATE_KEY:
         if who.role in VIEWER_ROLES or not _is_self(who, target.user_id):
             raise refuse(route, who)
         for organization_id in target.organization_ids:
             require_org_role(route, who, organization_id, ("org_admin", "internal_user",
                                                            "internal_user_viewer"))
         return
-    if route == "/key/delete":
+    if action is Action.DELETE_KEY:
         owns_all = who.user_id is not None and all(o == who.user_id for o in target.key_owners)
         if who.role in VIEWER_ROLES or not owns_all:
             raise refuse(route, who)

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from orgledger.adapters.access import ROUTE_ACTIONS
+from orgledger.domain import permissions
 from orgledger.domain.errors import NotAuthorizedError
-from orgledger.domain.permissions import Principal, Target, authorize
+from orgledger.domain.permissions import Principal, Target
+
+
+
+def authorize(route: str, who: Principal, target: Target) -> None:
+    """The rules for what `route` does, named as the HTTP adapter names it."""
+    permissions.authorize(ROUTE_ACTIONS[route], who, target, route)
+
 
 ADMIN_OF_A = Principal(user_id="alice", role="internal_user", memberships={"A": "org_admin", "B": "internal_user"})
 
