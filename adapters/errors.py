@@ -16,7 +16,6 @@ from starlette.responses import Response, StreamingResponse
 from orgledger.application.deadline import DeadlineExceeded, OutcomeUnknown
 from orgledger.domain.errors import (
     DomainError,
-    InvalidRequestError,
     NotAuthorizedError,
     NotFoundError,
     ProxyAdminOnlyError,
@@ -85,6 +84,16 @@ def validation_errors(error: ValidationError, *location: str) -> list[dict[str, 
     return details
 
 
+def domain_status(error: DomainError) -> int:
+    """A refusal's status, by its class: 404 for what does not exist, 400 for the rest."""
+    return 404 if isinstance(error, NotFoundError) else 400
+
+
+def wrapped(error: DomainError) -> ProxyError:
+    """LiteLLM wraps member_add's refusals: the status stays, the detail becomes a message."""
+    return ProxyError(domain_status(error), str({"error": error.message}))
+
+
 def to_response(exc: Exception) -> Response:
     if isinstance(exc, ProxyError):
         body = {"error": {"message": exc.message, "type": exc.type, "param": exc.param, "code": str(exc.status)}}
@@ -97,10 +106,8 @@ def to_response(exc: Exception) -> Response:
         return to_response(ProxyError(401, exc.message, param=exc.param or "None"))
     if isinstance(exc, ProxyAdminOnlyError):
         return to_response(DetailError(401, exc.message))
-    if isinstance(exc, NotFoundError):
-        return to_response(DetailError(404, exc.message))
-    if isinstance(exc, InvalidRequestError | DomainError):
-        return to_response(DetailError(400, exc.message))
+    if isinstance(exc, DomainError):
+        return to_response(DetailError(domain_status(exc), exc.message))
     if isinstance(exc, OutcomeUnknown):
         return unavailable("The database connection was lost while the change was being committed: "
                            "it may or may not have been applied. Read the current state before "

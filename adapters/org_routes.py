@@ -28,12 +28,12 @@ from . import requests as rq
 from .endpoint import Call, route
 from .errors import (
     DetailError,
-    ProxyError,
     RequestValidationError,
     encode,
     encoded_response,
     streamed_response,
     validation_errors,
+    wrapped,
 )
 from .read_cache import MAX_ENTRY_BYTES
 
@@ -171,9 +171,7 @@ def member_add(call: Call, body: rq.OrganizationMemberAddRequest) -> dict[str, A
     try:
         done = runtime.ledger.add_members(command)
     except DomainError as e:
-        # LiteLLM wraps member_add's errors: the status stays, the detail becomes a message.
-        status = 404 if "not found" in e.message.lower() else 400
-        raise ProxyError(status, str({"error": e.message})) from None
+        raise wrapped(e) from None
     if not call.settle(done):
         return {
             "organization_id": body.organization_id,
