@@ -24,7 +24,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.utils import get_topic
 from psycopg import sql
 
-from orgledger.application.append_condition import GuardedPostgresRecorder
+from orgledger.adapters.persistence.recorders import GuardedPostgresRecorder
 from orgledger.projections.projector import LocalProgress
 
 from .settings import ConfigurationError, Settings

@@ -15,7 +15,7 @@ from eventsourcing.postgres import PostgresDatastore
 from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteDatastore
 from eventsourcing.utils import get_topic
 
-from orgledger.application.append_condition import GuardedPOPOFactory, GuardedSQLiteRecorder
+from orgledger.adapters.persistence.recorders import GuardedPOPOFactory, GuardedSQLiteRecorder
 from orgledger.application.commands import Done
 from orgledger.application.deadline import current_deadline
 from orgledger.application.ledger import OrgLedger

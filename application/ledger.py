@@ -26,7 +26,7 @@ from orgledger.domain.organization import Organization, merge_permission
 from orgledger.domain.user import User
 from orgledger.domain.values import Actor, BudgetLimits
 
-from .append_condition import GUARDED_RECORDERS, AppendCondition
+from .append_condition import AppendCondition, GuardedRecorder
 from .commands import AddMembers, CreateOrg, DeleteOrgs, Done, RemoveMember, UpdateMember, UpdateOrg
 from .deadline import current_deadline
 from .idempotency import IdempotentRequests, pending_claim
@@ -57,7 +57,7 @@ class OrgLedger(IdentityCommands, IdempotentRequests, Application):
         recorder = super().construct_recorder()
         # Without a guarded recorder every append condition would be silently ignored: members
         # could join deleted organizations. Refuse to start rather than run unguarded.
-        if not isinstance(recorder, GUARDED_RECORDERS):
+        if not isinstance(recorder, GuardedRecorder):
             raise TypeError(
                 f"OrgLedger needs a recorder that checks append conditions, got {type(recorder).__name__}"
             )
@@ -133,7 +133,7 @@ class OrgLedger(IdentityCommands, IdempotentRequests, Application):
         """Delete organizations with every membership and every key issued for them, all or none."""
         # Joins (and keys issued) to these organizations wait from here until the save, so none
         # lands between the read of the member list and the save and refuses it: under a stream
-        # of joins the delete would otherwise lose every race (application/fences.py).
+        # of joins the delete would otherwise lose every race (adapters/persistence/fences.py).
         fenced = [Organization.create_id(organization_id) for organization_id in cmd.organization_ids]
         with self.recorder.fence(fenced):  # type: ignore[attr-defined]
             return self._delete_orgs(cmd)

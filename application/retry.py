@@ -17,7 +17,7 @@ from .deadline import check_deadline
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_ATTEMPTS = 50
-# Seconds a command waits, in all, for fences on what it writes to (application/fences.py).
+# Seconds a command waits, in all, for fences on what it writes to (adapters/persistence/fences.py).
 FENCE_PATIENCE = 30.0
 conflict_observers: list[Callable[[str], None]] = []
 # Told (command name, outcome, seconds) after every command: outcome is "ok", "rejected" when a

@@ -1,4 +1,4 @@
-"""Fences (application/fences.py): appends conditioned on a fenced organization wait for the
+"""Fences (adapters/persistence/fences.py): appends conditioned on a fenced organization wait for the
 command holding the fence, and a fence never outlives its command."""
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from orgledger.adapters import postgres
 from orgledger.adapters.runtime import ledger_env
 from orgledger.adapters.settings import Settings
 from orgledger.application.append_condition import AppendCondition, AppendConditionFailed
-from orgledger.application.group_commit import Append
+from orgledger.adapters.persistence.group_commit import Append
 from orgledger.application.ledger import JOINING_TOPICS, OrgLedger
 from orgledger.domain.membership import Membership
 from orgledger.domain.organization import Organization

@@ -95,7 +95,7 @@ def test_a_key_issued_while_an_organization_is_being_deleted_is_revoked_too(runt
             return answer
 
     ledger.directory = IssuingMeanwhile()
-    # Without its fence (application/fences.py), as when another delete held it too long: the
+    # Without its fence (adapters/persistence/fences.py), as when another delete held it too long: the
     # key is issued between the delete's read and its save, and the append condition alone
     # must still catch it. (With the fence the key would wait for the delete, here forever.)
     ledger.recorder.fence = lambda ids: nullcontext()  # type: ignore[attr-defined]

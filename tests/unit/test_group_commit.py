@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from orgledger.application.group_commit import Append, GroupCommit
+from orgledger.adapters.persistence.group_commit import Append, GroupCommit
 
 
 class Writer:
