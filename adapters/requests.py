@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from orgledger.domain.values import ORG_ROLES, USER_ROLES
+from orgledger.domain.values import BUDGET_FIELDS, ORG_ROLES, USER_ROLES
 
 from .limits import MAX_LIST_ITEMS, MAX_MEMBERS_PER_CALL, Email, Id, IdList, JsonObject, Text, TextList
 
@@ -41,10 +41,6 @@ ModelLimits = Annotated[dict[Text, BigInt], Field(max_length=MAX_LIST_ITEMS)]
 METADATA_FIELDS = (
     "model_rpm_limit", "model_tpm_limit", "rpm_limit_type", "tpm_limit_type", "guardrails", "tags",
     "enforced_params", "temp_budget_increase", "temp_budget_expiry",
-)
-BUDGET_FIELDS = (
-    "soft_budget", "max_budget", "max_parallel_requests", "tpm_limit", "rpm_limit",
-    "model_max_budget", "budget_duration",
 )
 
 

@@ -47,6 +47,10 @@ class BudgetLimits(msgspec.Struct, frozen=True, omit_defaults=False):
         return msgspec.structs.asdict(self)
 
 
+# The budget's fields, in LiteLLM's order: declared once, by the struct above.
+BUDGET_FIELDS: tuple[str, ...] = BudgetLimits.__struct_fields__
+
+
 class ObjectPermission(msgspec.Struct, frozen=True):
     """MCP servers and vector stores an organization may use."""
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from orgledger.domain.values import BUDGET_FIELDS
+
 from .store import from_json
 
-BUDGET_FIELDS = (
-    "soft_budget", "max_budget", "max_parallel_requests", "tpm_limit", "rpm_limit",
-    "model_max_budget", "budget_duration",
-)
 
 
 def budget_shape(row: dict[str, Any]) -> dict[str, Any]:
