@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from orgledger.domain.values import ORG_ROLES, USER_ROLES
 
-from .limits import MAX_LIST_ITEMS, MAX_MEMBERS_PER_CALL, Email, Id, IdList, JsonObject, Text, TextList
+from .limits import KEY_NAMES, MAX_LIST_ITEMS, MAX_MEMBERS_PER_CALL, Email, Id, IdList, JsonObject, Key, Text, TextList
 
 OrgRole = Literal["org_admin", "internal_user", "internal_user_viewer"]
 UserRole = Literal[
@@ -35,7 +35,7 @@ class LitellmUserRoles(str, Enum):
 # LiteLLM's BigInt columns; a larger number cannot be stored in any read model.
 BigInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 # Per-model limits, kept in metadata: one entry per model name.
-ModelLimits = Annotated[dict[Text, BigInt], Field(max_length=MAX_LIST_ITEMS)]
+ModelLimits = Annotated[dict[Key, BigInt], Field(max_length=MAX_LIST_ITEMS, json_schema_extra=KEY_NAMES)]
 
 # LiteLLM keeps these in metadata rather than in columns of their own.
 METADATA_FIELDS = (
@@ -70,7 +70,7 @@ class LiteLLM_BudgetTable(Body):
 class LiteLLM_ObjectPermissionBase(Body):
     mcp_servers: TextList | None = None
     mcp_access_groups: TextList | None = None
-    mcp_tool_permissions: Annotated[dict[Text, TextList], Field(max_length=MAX_LIST_ITEMS)] | None = None
+    mcp_tool_permissions: Annotated[dict[Key, TextList], Field(max_length=MAX_LIST_ITEMS, json_schema_extra=KEY_NAMES)] | None = None
     vector_stores: TextList | None = None
 
 
@@ -125,7 +125,13 @@ class DeleteOrganizationRequest(Body):
 
 
 class OrganizationRequest(Body):
-    organizations: IdList
+    # [] is LiteLLM's 400 (deprecated_info says so), not a 422: the bound is the document's only.
+    organizations: IdList = Field(json_schema_extra={"minItems": 1})
+
+
+# What _one_of_id_or_email accepts, for the document: a user_id or a user_email that is a string.
+ID_OR_EMAIL = {"anyOf": [{"required": ["user_id"], "properties": {"user_id": {"type": "string"}}},
+                         {"required": ["user_email"], "properties": {"user_email": {"type": "string"}}}]}
 
 
 def _one_of_id_or_email(data: Any) -> Any:
@@ -137,6 +143,8 @@ def _one_of_id_or_email(data: Any) -> Any:
 
 
 class OrgMember(Body):
+    model_config = ConfigDict(json_schema_extra=ID_OR_EMAIL)
+
     user_id: Id | None = None
     user_email: Email | None = None
     role: OrgRole
@@ -170,6 +178,8 @@ class OrganizationMemberAddRequest(Body):
 
 
 class OrganizationMemberDeleteRequest(Body):
+    model_config = ConfigDict(json_schema_extra=ID_OR_EMAIL)
+
     organization_id: Id
     user_id: Id | None = None
     user_email: Email | None = None
