@@ -35,6 +35,12 @@ class AuditQuery(BaseModel):
     page: int = Field(1, ge=1, le=MAX_AUDIT_PAGE)
     page_size: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
 
+    @field_validator("object_id", "table_name", "action", "changed_by", "start_date", "end_date", mode="before")
+    @classmethod
+    def _empty_is_absent(cls, value: Any) -> Any:
+        # LiteLLM tests each filter for truth: `?start_date=` filters nothing.
+        return None if value == "" else value
+
     @field_validator("start_date", "end_date")
     @classmethod
     def _iso(cls, value: str | None) -> str | None:
