@@ -11,10 +11,20 @@ BAD = (PROXY, DETAIL)
 
 USERS, KEYS = "Internal User management", "key management"
 
+NEW_USER_ID = "$response.body#/user_id"
+NEW_USER_LINKS = {
+    "GetUserInfo": {"operationId": "user_info_user_info_get", "parameters": {"user_id": NEW_USER_ID}},
+    "GenerateKeyForUser": {"operationId": "generate_key_fn_key_generate_post",
+                           "requestBody": {"user_id": NEW_USER_ID}},
+}
+NEW_KEY_LINKS = {
+    "DeleteKey": {"operationId": "delete_key_fn_key_delete_post", "requestBody": {"keys": ["$response.body#/key"]}},
+}
+
 USER_OPERATIONS = [
     Operation(
         "POST", "/user/new", "new_user_user_new_post", "New User", USERS,
-        response=rs.NewUserResponse, body=rq.NewUserRequest, errors={400: BAD},
+        response=rs.NewUserResponse, body=rq.NewUserRequest, errors={400: BAD}, links=NEW_USER_LINKS,
         description="Create a user and, unless auto_create_key is false, their first key. Proxy admins "
                     "only. Fields marked `x-orgledger-ignored` are LiteLLM's: accepted and ignored, but "
                     "a wrong type is still a 422. A user_id that exists, or a bad duration, is a 400.",
@@ -31,6 +41,7 @@ KEY_OPERATIONS = [
     Operation(
         "POST", "/key/generate", "generate_key_fn_key_generate_post", "Generate Key Fn", KEYS,
         response=rs.GenerateKeyResponse, body=rq.GenerateKeyRequest, errors={400: BAD, 404: DETAIL},
+        links=NEW_KEY_LINKS,
         description="Issue a key. Proxy admins for anyone; a user for themself, and only in organizations "
                     "they belong to (viewer roles may not). Deleting the key's organization revokes it; "
                     "once expired it is answered with LiteLLM's 400 `expired_key`.",

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from .limits import Email, Id, IdList, JsonObject, Text, TextList
+from .limits import Email, Id, IdList, JsonObject, Money, Text, TextList
 from .requests import Body, LiteLLM_ObjectPermissionBase, UserRole
 
 IGNORED = "Accepted for LiteLLM compatibility and ignored by orgledger."
@@ -21,7 +21,7 @@ class NewUserRequest(Body):
     user_email: Email | None = None
     user_role: UserRole | None = Field(None, description="The global role; internal_user when absent.")
     models: TextList | None = None
-    max_budget: float | None = None
+    max_budget: Money | None = None
     metadata: JsonObject | None = None
     auto_create_key: bool = Field(True, description="Issue a first key for the user and return it.")
     key_alias: Text | None = Field(None, description="The alias of the key created with the user.")

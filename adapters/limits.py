@@ -43,6 +43,9 @@ Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_LENGTH), Field(json_
 # which lets keys that do not match through, so the NUL rule is said in propertyNames instead.
 Key = Annotated[str, StringConstraints(max_length=MAX_TEXT_LENGTH)]
 KEY_NAMES = {"propertyNames": {"maxLength": MAX_TEXT_LENGTH, "pattern": WITHOUT_NUL}}
+# Budgets: a negative one is LiteLLM's 400 (domain/budget.py says so), not a 422, so the bound
+# is the document's only.
+Money = Annotated[float, Field(json_schema_extra={"minimum": 0})]
 IdList = Annotated[list[Id], Field(max_length=MAX_LIST_ITEMS)]
 TextList = Annotated[list[Text], Field(max_length=MAX_LIST_ITEMS)]
 

@@ -2,17 +2,52 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import requests as rq
 from . import responses as rs
 from .openapi import DETAIL, PROXY, Operation
 
 TAG = "organization management"
 
+# Where the ids an answer carries go in the operations that take them (OpenAPI links).
+NEW_ORG_ID = "$response.body#/organization_id"
+ADDED_USER_ID = "$response.body#/updated_organization_memberships/0/user_id"
+ADDED_ORG_ID = "$response.body#/organization_id"
+
+
+def _takes(operation_id: str, **body: Any) -> dict[str, Any]:
+    return {"operationId": operation_id, "requestBody": body}
+
+
+NEW_ORG_LINKS = {
+    "GetOrganizationInfo": {"operationId": "info_organization_organization_info_get",
+                            "parameters": {"organization_id": NEW_ORG_ID}},
+    "ListThisOrganization": {"operationId": "list_organization_organization_list_get",
+                             "parameters": {"org_id": NEW_ORG_ID}},
+    "UpdateOrganization": _takes("update_organization_organization_update_patch", organization_id=NEW_ORG_ID),
+    "DeleteOrganization": _takes("delete_organization_organization_delete_delete", organization_ids=[NEW_ORG_ID]),
+    "DeprecatedInfoOrganization": _takes("deprecated_info_organization_organization_info_post",
+                                         organizations=[NEW_ORG_ID]),
+    "AddMember": _takes("organization_member_add_organization_member_add_post", organization_id=NEW_ORG_ID),
+    "UpdateMember": _takes("organization_member_update_organization_member_update_patch",
+                           organization_id=NEW_ORG_ID),
+    "DeleteMember": _takes("organization_member_delete_organization_member_delete_delete",
+                           organization_id=NEW_ORG_ID),
+    "GenerateKeyInOrganization": _takes("generate_key_fn_key_generate_post", organization_id=NEW_ORG_ID),
+}
+MEMBER_ADD_LINKS = {
+    "UpdateAddedMember": _takes("organization_member_update_organization_member_update_patch",
+                                organization_id=ADDED_ORG_ID, user_id=ADDED_USER_ID),
+    "DeleteAddedMember": _takes("organization_member_delete_organization_member_delete_delete",
+                                organization_id=ADDED_ORG_ID, user_id=ADDED_USER_ID),
+}
+
 ORG_OPERATIONS = [
     Operation(
         "POST", "/organization/new", "new_organization_organization_new_post", "New Organization", TAG,
         response=rs.NewOrganizationResponse, body=rq.NewOrganizationRequest,
-        errors={400: DETAIL, 401: (PROXY, DETAIL)},
+        errors={400: DETAIL, 401: (PROXY, DETAIL)}, links=NEW_ORG_LINKS,
         description="Create an organization with its budget. Proxy admins only. An `organization_id` "
                     "that already exists, or a negative budget, is a 400.",
     ),
@@ -51,7 +86,7 @@ ORG_OPERATIONS = [
         "POST", "/organization/member_add", "organization_member_add_organization_member_add_post",
         "Organization Member Add", TAG,
         response=rs.OrganizationAddMemberResponse, body=rq.OrganizationMemberAddRequest,
-        errors={400: PROXY, 404: PROXY}, refers_to=(rq.OrgMember,),
+        errors={400: PROXY, 404: PROXY}, refers_to=(rq.OrgMember,), links=MEMBER_ADD_LINKS,
         description="Add one member or a list. A user named by an unknown email is created. "
                     "Someone who is already a member is a 400.",
     ),

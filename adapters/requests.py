@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from orgledger.domain.values import ORG_ROLES, USER_ROLES
 
-from .limits import KEY_NAMES, MAX_LIST_ITEMS, MAX_MEMBERS_PER_CALL, Email, Id, IdList, JsonObject, Key, Text, TextList
+from .limits import KEY_NAMES, MAX_LIST_ITEMS, MAX_MEMBERS_PER_CALL, Email, Id, IdList, JsonObject, Key, Money, Text, TextList
 
 OrgRole = Literal["org_admin", "internal_user", "internal_user_viewer"]
 UserRole = Literal[
@@ -55,8 +55,8 @@ class Body(BaseModel):
 
 class LiteLLM_BudgetTable(Body):
     budget_id: Id | None = None
-    soft_budget: float | None = None
-    max_budget: float | None = None
+    soft_budget: Money | None = None
+    max_budget: Money | None = None
     max_parallel_requests: BigInt | None = None
     tpm_limit: BigInt | None = None
     rpm_limit: BigInt | None = None
@@ -188,7 +188,7 @@ class OrganizationMemberDeleteRequest(Body):
 
 
 class OrganizationMemberUpdateRequest(OrganizationMemberDeleteRequest):
-    max_budget_in_organization: float | None = None
+    max_budget_in_organization: Money | None = None
     role: LitellmUserRoles | None = None
 
     @field_validator("role")
