@@ -46,6 +46,11 @@ KEY_NAMES = {"propertyNames": {"maxLength": MAX_TEXT_LENGTH, "pattern": WITHOUT_
 # Budgets: a negative one is LiteLLM's 400 (domain/budget.py says so), not a 422, so the bound
 # is the document's only.
 Money = Annotated[float, Field(json_schema_extra={"minimum": 0})]
+# A key's lifetime (domain/key.py parses it): a count and a unit. The document bounds the count
+# per unit so that every duration it allows ends before the year 9999 (a later end is a 400).
+DURATION_PATTERN = r"^\s*([0-9]{1,9}\s*[sm]|[0-9]{1,6}\s*[hd]|[0-9]{1,5}\s*w|[0-9]{1,4}\s*mo)\s*$"
+Duration = Annotated[str, StringConstraints(max_length=MAX_TEXT_LENGTH),
+                     Field(json_schema_extra={"pattern": DURATION_PATTERN})]
 IdList = Annotated[list[Id], Field(max_length=MAX_LIST_ITEMS)]
 TextList = Annotated[list[Text], Field(max_length=MAX_LIST_ITEMS)]
 

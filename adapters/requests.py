@@ -189,7 +189,9 @@ class OrganizationMemberDeleteRequest(Body):
 
 class OrganizationMemberUpdateRequest(OrganizationMemberDeleteRequest):
     max_budget_in_organization: Money | None = None
-    role: LitellmUserRoles | None = None
+    # LiteLLM's enum, of which only the organization roles are taken (the others are a 422).
+    role: LitellmUserRoles | None = Field(None, json_schema_extra={"anyOf": [
+        {"$ref": "#/components/schemas/LitellmUserRoles", "enum": list(ORG_ROLES)}, {"type": "null"}]})
 
     @field_validator("role")
     @classmethod

@@ -19,6 +19,7 @@ from openapi_spec_validator import validate
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi.checks import (content_type_conformance, positive_data_acceptance,
                                                response_schema_conformance, status_code_conformance)
 
@@ -29,7 +30,11 @@ from orgledger.adapters.runtime import Runtime, build_runtime
 from tests.conftest import ADMIN, backend_settings
 
 CONFIG = Path(__file__).resolve().parents[2] / "contract" / "schemathesis.toml"
-EXAMPLES = 8  # per operation: a few seconds in all
+EXAMPLES = 10  # per operation: a few seconds in all
+# LiteLLM answers 400, where a REST API would say 404 or 409, when a request names a thing that
+# does not exist or already does; orgledger answers as LiteLLM does. Only these 400s are taken.
+LITELLM_MISSING_OR_DUPLICATE = ("not found for", "already exists", "already a member",
+                                "Multiple users with this email")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           positive_data_acceptance]
 
@@ -131,12 +136,16 @@ def test_requests_the_document_allows_are_taken_and_answered_as_documented(runti
         @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
                   phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
         def check(case: Any) -> None:
+            response = case.call(headers=ADMIN)
+            refused_as_litellm_does = response.status_code == 400 and any(
+                message in response.text for message in LITELLM_MISSING_OR_DUPLICATE)
+            checks = [c for c in CHECKS if not (refused_as_litellm_does and c is positive_data_acceptance)]
             try:
-                case.call_and_validate(headers=ADMIN, checks=CHECKS)
-            except Exception as e:  # schemathesis' failures, one or a group
+                case.validate_response(response, checks=checks, headers=ADMIN)
+            except (Failure, FailureGroup) as e:
                 failures.append(f"{operation.label}: {str(e)[:600]} body={case.body!r} query={case.query!r}")
 
         check()
         checked += 1
-    assert failures == []
+    assert failures == [], "\n".join(failures)
     assert checked >= 15
