@@ -11,14 +11,13 @@ BAD = (PROXY, DETAIL)
 
 USERS, KEYS = "Internal User management", "key management"
 
-NEW_USER_ID = "$response.body#/user_id"
+# OpenAPI links: where the new user's id goes (see org_operations.py for why bodies are expressions).
 NEW_USER_LINKS = {
-    "GetUserInfo": {"operationId": "user_info_user_info_get", "parameters": {"user_id": NEW_USER_ID}},
+    "GetUserInfo": {"operationId": "user_info_user_info_get", "description": "Read the new user.",
+                    "parameters": {"user_id": "$response.body#/user_id"}},
     "GenerateKeyForUser": {"operationId": "generate_key_fn_key_generate_post",
-                           "requestBody": {"user_id": NEW_USER_ID}},
-}
-NEW_KEY_LINKS = {
-    "DeleteKey": {"operationId": "delete_key_fn_key_delete_post", "requestBody": {"keys": ["$response.body#/key"]}},
+                           "description": "Issue the new user another key: their user_id (and models, key_alias).",
+                           "requestBody": "$response.body"},
 }
 
 USER_OPERATIONS = [
@@ -41,7 +40,6 @@ KEY_OPERATIONS = [
     Operation(
         "POST", "/key/generate", "generate_key_fn_key_generate_post", "Generate Key Fn", KEYS,
         response=rs.GenerateKeyResponse, body=rq.GenerateKeyRequest, errors={400: BAD, 404: DETAIL},
-        links=NEW_KEY_LINKS,
         description="Issue a key. Proxy admins for anyone; a user for themself, and only in organizations "
                     "they belong to (viewer roles may not). Deleting the key's organization revokes it; "
                     "once expired it is answered with LiteLLM's 400 `expired_key`.",

@@ -10,37 +10,44 @@ from .openapi import DETAIL, PROXY, Operation
 
 TAG = "organization management"
 
-# Where the ids an answer carries go in the operations that take them (OpenAPI links).
-NEW_ORG_ID = "$response.body#/organization_id"
-ADDED_USER_ID = "$response.body#/updated_organization_memberships/0/user_id"
-ADDED_ORG_ID = "$response.body#/organization_id"
+# Where the ids an answer carries go in the operations that take them (OpenAPI links). A link's
+# requestBody is a runtime expression, never an object: openapi-generator's parser refuses object
+# bodies (though OpenAPI allows them). So a body link names an object of the answer that carries the
+# id: the organization itself, or the membership member_add made. Stateful fuzzers (schemathesis)
+# merge it into the body they generate.
+NEW_ORGANIZATION = "$response.body"
+NEW_MEMBERSHIP = "$response.body#/updated_organization_memberships/0"
 
 
-def _takes(operation_id: str, **body: Any) -> dict[str, Any]:
-    return {"operationId": operation_id, "requestBody": body}
+def _link(operation_id: str, description: str, *, body: str | None = None, **parameters: str) -> dict[str, Any]:
+    link: dict[str, Any] = {"operationId": operation_id, "description": description}
+    if body is not None:
+        link["requestBody"] = body
+    if parameters:
+        link["parameters"] = parameters
+    return link
 
 
 NEW_ORG_LINKS = {
-    "GetOrganizationInfo": {"operationId": "info_organization_organization_info_get",
-                            "parameters": {"organization_id": NEW_ORG_ID}},
-    "ListThisOrganization": {"operationId": "list_organization_organization_list_get",
-                             "parameters": {"org_id": NEW_ORG_ID}},
-    "UpdateOrganization": _takes("update_organization_organization_update_patch", organization_id=NEW_ORG_ID),
-    "DeleteOrganization": _takes("delete_organization_organization_delete_delete", organization_ids=[NEW_ORG_ID]),
-    "DeprecatedInfoOrganization": _takes("deprecated_info_organization_organization_info_post",
-                                         organizations=[NEW_ORG_ID]),
-    "AddMember": _takes("organization_member_add_organization_member_add_post", organization_id=NEW_ORG_ID),
-    "UpdateMember": _takes("organization_member_update_organization_member_update_patch",
-                           organization_id=NEW_ORG_ID),
-    "DeleteMember": _takes("organization_member_delete_organization_member_delete_delete",
-                           organization_id=NEW_ORG_ID),
-    "GenerateKeyInOrganization": _takes("generate_key_fn_key_generate_post", organization_id=NEW_ORG_ID),
+    "GetOrganizationInfo": _link("info_organization_organization_info_get", "Read the new organization.",
+                                 organization_id="$response.body#/organization_id"),
+    "ListThisOrganization": _link("list_organization_organization_list_get", "List just this organization.",
+                                  org_id="$response.body#/organization_id"),
+    "UpdateOrganization": _link("update_organization_organization_update_patch",
+                                "Update it: its organization_id (the rest of the answer is taken as is).",
+                                body=NEW_ORGANIZATION),
+    "AddMember": _link("organization_member_add_organization_member_add_post",
+                       "Add members to it: its organization_id, with the `member` to add.", body=NEW_ORGANIZATION),
+    "GenerateKeyInOrganization": _link("generate_key_fn_key_generate_post",
+                                       "Issue a key in it: its organization_id.", body=NEW_ORGANIZATION),
 }
 MEMBER_ADD_LINKS = {
-    "UpdateAddedMember": _takes("organization_member_update_organization_member_update_patch",
-                                organization_id=ADDED_ORG_ID, user_id=ADDED_USER_ID),
-    "DeleteAddedMember": _takes("organization_member_delete_organization_member_delete_delete",
-                                organization_id=ADDED_ORG_ID, user_id=ADDED_USER_ID),
+    "UpdateAddedMember": _link("organization_member_update_organization_member_update_patch",
+                               "Change the (first) added member: its organization_id and user_id.",
+                               body=NEW_MEMBERSHIP),
+    "DeleteAddedMember": _link("organization_member_delete_organization_member_delete_delete",
+                               "Remove the (first) added member: its organization_id and user_id.",
+                               body=NEW_MEMBERSHIP),
 }
 
 ORG_OPERATIONS = [

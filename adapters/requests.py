@@ -130,8 +130,7 @@ class OrganizationRequest(Body):
 
 
 # What _one_of_id_or_email accepts, for the document: a user_id or a user_email that is a string.
-ID_OR_EMAIL = {"anyOf": [{"required": ["user_id"], "properties": {"user_id": {"type": "string"}}},
-                         {"required": ["user_email"], "properties": {"user_email": {"type": "string"}}}]}
+ID_OR_EMAIL = {"anyOf": [{"required": ["user_id"]}, {"required": ["user_email"]}]}
 
 
 def _one_of_id_or_email(data: Any) -> Any:
@@ -191,7 +190,7 @@ class OrganizationMemberUpdateRequest(OrganizationMemberDeleteRequest):
     max_budget_in_organization: Money | None = None
     # LiteLLM's enum, of which only the organization roles are taken (the others are a 422).
     role: LitellmUserRoles | None = Field(None, json_schema_extra={"anyOf": [
-        {"$ref": "#/components/schemas/LitellmUserRoles", "enum": list(ORG_ROLES)}, {"type": "null"}]})
+        {"type": "string", "enum": list(ORG_ROLES)}, {"type": "null"}]})
 
     @field_validator("role")
     @classmethod

@@ -101,18 +101,20 @@ def test_links_name_operations_and_parameters_that_exist(document: dict[str, Any
                 target = by_id[link["operationId"]]
                 taken = {p["name"] for p in target.get("parameters", ())}
                 assert set(link.get("parameters", {})) <= taken, name
-                if "requestBody" in link:
-                    body = target["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
-                    assert set(link["requestBody"]) <= set(document["components"]["schemas"][body]["properties"]), name
+                # An expression, not an object: openapi-generator's parser refuses object bodies.
+                assert isinstance(link.get("requestBody", "$response.body"), str), name
+                assert link.get("requestBody", "$response.body").startswith("$response.body"), name
                 found += 1
     new_org = document["paths"]["/organization/new"]["post"]["responses"]["200"]["links"]
     assert {link["operationId"] for link in new_org.values()} >= {
-        "organization_member_add_organization_member_add_post",
+        "organization_member_add_organization_member_add_post", "info_organization_organization_info_get",
+        "update_organization_organization_update_patch"}
+    member_add = document["paths"]["/organization/member_add"]["post"]["responses"]["200"]["links"]
+    assert {link["operationId"] for link in member_add.values()} == {
         "organization_member_update_organization_member_update_patch",
-        "organization_member_delete_organization_member_delete_delete",
-        "info_organization_organization_info_get"}
+        "organization_member_delete_organization_member_delete_delete"}
     assert "links" in document["paths"]["/user/new"]["post"]["responses"]["200"]
-    assert found >= 12
+    assert found >= 9
 
 
 @pytest.fixture
