@@ -74,7 +74,7 @@ step "the organization flow through the generated python client"
 "$TOOLS/bin/python" contract/client_flow.py
 
 step "schemathesis --checks all, stateful phase included"
-st run "$ORGLEDGER_URL/openapi.json" --config-file contract/schemathesis.toml --checks all \
+st --config-file contract/schemathesis.toml run "$ORGLEDGER_URL/openapi.json" --checks all \
   -H "Authorization: Bearer $LITELLM_MASTER_KEY" --max-examples "$EXAMPLES" --seed 14 \
   --report ndjson --report-dir "$OUT/schemathesis" --no-color 2>&1 | tee "$OUT/schemathesis.log"
 "$TOOLS/bin/python" contract/stateful_reach.py "$OUT/serve.log"
