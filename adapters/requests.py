@@ -129,8 +129,11 @@ class OrganizationRequest(Body):
     organizations: IdList = Field(json_schema_extra={"minItems": 1})
 
 
-# What _one_of_id_or_email accepts, for the document: a user_id or a user_email that is a string.
-ID_OR_EMAIL = {"anyOf": [{"required": ["user_id"]}, {"required": ["user_email"]}]}
+# What _one_of_id_or_email accepts, for the document: a user_id or else a user_email that is a
+# string. Written as if/else rather than anyOf of subschemas with properties, which
+# openapi-generator turns into a union model that loses the other fields.
+ID_OR_EMAIL = {"if": {"required": ["user_id"], "properties": {"user_id": {"type": "string"}}},
+               "else": {"required": ["user_email"], "properties": {"user_email": {"type": "string"}}}}
 
 
 def _one_of_id_or_email(data: Any) -> Any:
