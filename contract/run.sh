@@ -74,8 +74,14 @@ step "the organization flow through the generated python client"
 "$TOOLS/bin/python" contract/client_flow.py
 
 step "schemathesis --checks all, stateful phase included"
-st --config-file contract/schemathesis.toml run "$ORGLEDGER_URL/openapi.json" --checks all \
+# Every check, with two replaced (contract/schemathesis.toml says why): positive_data_acceptance
+# runs as positive_data_acceptance_as_litellm (contract/st_hooks.py), and allow_header_conformance
+# is left out, since the one path served by two routes (/organization/info, GET and POST) answers a
+# wrong method with the first route's Allow, as FastAPI and so LiteLLM do.
+SCHEMATHESIS_HOOKS=st_hooks PYTHONPATH=contract \
+st --config-file contract/schemathesis.toml run "$ORGLEDGER_URL/openapi.json" \
+  --checks all --exclude-checks positive_data_acceptance,allow_header_conformance \
   -H "Authorization: Bearer $LITELLM_MASTER_KEY" --max-examples "$EXAMPLES" --seed 14 \
   --report ndjson --report-dir "$OUT/schemathesis" --no-color 2>&1 | tee "$OUT/schemathesis.log"
-"$TOOLS/bin/python" contract/stateful_reach.py "$OUT/serve.log"
+"$TOOLS/bin/python" contract/stateful_reach.py "$OUT/schemathesis"
 echo; echo "make contract: passed"
