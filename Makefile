@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench bench-tools soak clean image-check
+.PHONY: run test test-fast bench bench-tools soak clean image-check contract
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,5 +54,13 @@ bench-tools: $(STAMP)
 image-check:
 	deploy/image-check.sh
 
+# Does the OpenAPI document hold for what consumes it (issue 14)? Generates clients with
+# openapi-generator (python, typescript-fetch, java) and openapi-python-client, runs the
+# organization flow through the generated python client, and schemathesis --checks all with its
+# stateful phase (contract/run.sh). Needs Java (installed with apt when missing) and PyPI; takes a
+# few minutes. Not part of `make test`, which runs the fast document checks (tests/http/test_contract.py).
+contract: $(RUN_STAMP)
+	contract/run.sh
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) .venv-contract build *.egg-info

@@ -11,10 +11,19 @@ BAD = (PROXY, DETAIL)
 
 USERS, KEYS = "Internal User management", "key management"
 
+# OpenAPI links: where the new user's id goes (see org_operations.py for why bodies are expressions).
+NEW_USER_LINKS = {
+    "GetUserInfo": {"operationId": "user_info_user_info_get", "description": "Read the new user.",
+                    "parameters": {"user_id": "$response.body#/user_id"}},
+    "GenerateKeyForUser": {"operationId": "generate_key_fn_key_generate_post",
+                           "description": "Issue the new user another key: their user_id (and models, key_alias).",
+                           "requestBody": "$response.body"},
+}
+
 USER_OPERATIONS = [
     Operation(
         "POST", "/user/new", "new_user_user_new_post", "New User", USERS,
-        response=rs.NewUserResponse, body=rq.NewUserRequest, errors={400: BAD},
+        response=rs.NewUserResponse, body=rq.NewUserRequest, errors={400: BAD}, links=NEW_USER_LINKS,
         description="Create a user and, unless auto_create_key is false, their first key. Proxy admins "
                     "only. Fields marked `x-orgledger-ignored` are LiteLLM's: accepted and ignored, but "
                     "a wrong type is still a 422. A user_id that exists, or a bad duration, is a 400.",

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from .limits import Email, Id, IdList, JsonObject, Text, TextList
+from .limits import Duration, Email, Id, IdList, JsonObject, Money, Text, TextList
 from .requests import Body, LiteLLM_ObjectPermissionBase, UserRole
 
 IGNORED = "Accepted for LiteLLM compatibility and ignored by orgledger."
@@ -21,11 +21,11 @@ class NewUserRequest(Body):
     user_email: Email | None = None
     user_role: UserRole | None = Field(None, description="The global role; internal_user when absent.")
     models: TextList | None = None
-    max_budget: float | None = None
+    max_budget: Money | None = None
     metadata: JsonObject | None = None
     auto_create_key: bool = Field(True, description="Issue a first key for the user and return it.")
     key_alias: Text | None = Field(None, description="The alias of the key created with the user.")
-    duration: Text | None = Field(None, description="Lifetime of the key created with the user, e.g. 30d.")
+    duration: Duration | None = Field(None, description="Lifetime of the key created with the user, e.g. 30d.")
     # LiteLLM's other documented fields: typed, so a wrong type is still a 422.
     user_alias: Text | None = ignored()
     teams: list[Any] | None = ignored()
@@ -59,7 +59,7 @@ class GenerateKeyRequest(Body):
     key_alias: Text | None = None
     models: TextList | None = None
     organization_id: Id | None = Field(None, description="Deleting this organization revokes the key.")
-    duration: Text | None = Field(None, description="e.g. 30s, 10m, 1h, 7d, 1mo (calendar months); no expiry when absent.")
+    duration: Duration | None = Field(None, description="e.g. 30s, 10m, 1h, 7d, 1mo (calendar months); no expiry when absent.")
 
 
 class KeyRequest(Body):

@@ -31,9 +31,26 @@ MAX_AUDIT_PAGE = 1_000_000_000
 CONTROL_CHARACTERS = r"\x00-\x1f\x7f-\x9f"
 WITHOUT_CONTROL_CHARACTERS = rf"^[^{CONTROL_CHARACTERS}]*$"
 
+# NUL is refused in every string of a request, free text included (PostgreSQL text cannot hold it;
+# adapters/endpoint.py checks before validation). The document says so with this pattern, so that
+# clients and fuzzers do not send what is refused; validation does not run it a second time.
+WITHOUT_NUL = r"^[^\x00]*$"
+
 Id = Annotated[str, StringConstraints(max_length=MAX_ID_LENGTH, pattern=WITHOUT_CONTROL_CHARACTERS)]
 Email = Id
-Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_LENGTH)]
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT_LENGTH), Field(json_schema_extra={"pattern": WITHOUT_NUL})]
+# An object's keys: bounded as Text. A pattern on a key type would become patternProperties,
+# which lets keys that do not match through, so the NUL rule is said in propertyNames instead.
+Key = Annotated[str, StringConstraints(max_length=MAX_TEXT_LENGTH)]
+KEY_NAMES = {"propertyNames": {"maxLength": MAX_TEXT_LENGTH, "pattern": WITHOUT_NUL}}
+# Budgets: a negative one is LiteLLM's 400 (domain/budget.py says so), not a 422, so the bound
+# is the document's only.
+Money = Annotated[float, Field(json_schema_extra={"minimum": 0})]
+# A key's lifetime (domain/key.py parses it): a count and a unit. The document bounds the count
+# per unit so that every duration it allows ends before the year 9999 (a later end is a 400).
+DURATION_PATTERN = r"^\s*([0-9]{1,9}\s*[sm]|[0-9]{1,6}\s*[hd]|[0-9]{1,5}\s*w|[0-9]{1,4}\s*mo)\s*$"
+Duration = Annotated[str, StringConstraints(max_length=MAX_TEXT_LENGTH),
+                     Field(json_schema_extra={"pattern": DURATION_PATTERN})]
 IdList = Annotated[list[Id], Field(max_length=MAX_LIST_ITEMS)]
 TextList = Annotated[list[Text], Field(max_length=MAX_LIST_ITEMS)]
 
@@ -44,8 +61,8 @@ def _bounded_object(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-OBJECT_BOUND = f"At most {MAX_OBJECT_BYTES} bytes as JSON."
+OBJECT_BOUND = f"At most {MAX_OBJECT_BYTES} bytes as JSON. No string in it, key or value, may hold a NUL character."
 
 # A free-form JSON object, bounded by its encoded size.
 JsonObject = Annotated[dict[str, Any], AfterValidator(_bounded_object),
-                       Field(json_schema_extra={"description": OBJECT_BOUND})]
+                       Field(json_schema_extra={"description": OBJECT_BOUND, "propertyNames": {"pattern": WITHOUT_NUL}})]

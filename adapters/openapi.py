@@ -131,6 +131,9 @@ class Operation:
     description: str | None = None
     # Models that hand-written parts of the other schemas refer to by name.
     refers_to: tuple[type[BaseModel], ...] = ()
+    # OpenAPI links of the 200 answer: name -> {"operationId", "parameters" | "requestBody"}, so
+    # clients and stateful fuzzers know which operations take the ids this one returns.
+    links: Mapping[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _error_content(names: str | tuple[str, ...]) -> dict[str, Any]:
@@ -178,6 +181,8 @@ def _operation(op: Operation, schemas: Mapping[tuple[str, str], dict[str, Any]])
         "description": "Successful Response",
         "content": {op.media_type: {"schema": schemas[(key, "response")]}},
     }}
+    if op.links:
+        responses["200"]["links"] = dict(op.links)
     for status, names in sorted(_errors(op).items()):
         responses[str(status)] = {"description": ERROR_DESCRIPTIONS.get(status, "Error"),
                                   "content": _error_content(names)}

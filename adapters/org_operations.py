@@ -2,17 +2,59 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import requests as rq
 from . import responses as rs
 from .openapi import DETAIL, PROXY, Operation
 
 TAG = "organization management"
 
+# Where the ids an answer carries go in the operations that take them (OpenAPI links). A link's
+# requestBody is a runtime expression, never an object: openapi-generator's parser refuses object
+# bodies (though OpenAPI allows them). So a body link names an object of the answer that carries the
+# id: the organization itself, or the membership member_add made. Stateful fuzzers (schemathesis)
+# merge it into the body they generate.
+NEW_ORGANIZATION = "$response.body"
+NEW_MEMBERSHIP = "$response.body#/updated_organization_memberships/0"
+
+
+def _link(operation_id: str, description: str, *, body: str | None = None, **parameters: str) -> dict[str, Any]:
+    link: dict[str, Any] = {"operationId": operation_id, "description": description}
+    if body is not None:
+        link["requestBody"] = body
+    if parameters:
+        link["parameters"] = parameters
+    return link
+
+
+NEW_ORG_LINKS = {
+    "GetOrganizationInfo": _link("info_organization_organization_info_get", "Read the new organization.",
+                                 organization_id="$response.body#/organization_id"),
+    "ListThisOrganization": _link("list_organization_organization_list_get", "List just this organization.",
+                                  org_id="$response.body#/organization_id"),
+    "UpdateOrganization": _link("update_organization_organization_update_patch",
+                                "Update it: its organization_id (the rest of the answer is taken as is).",
+                                body=NEW_ORGANIZATION),
+    "AddMember": _link("organization_member_add_organization_member_add_post",
+                       "Add members to it: its organization_id, with the `member` to add.", body=NEW_ORGANIZATION),
+    "GenerateKeyInOrganization": _link("generate_key_fn_key_generate_post",
+                                       "Issue a key in it: its organization_id.", body=NEW_ORGANIZATION),
+}
+MEMBER_ADD_LINKS = {
+    "UpdateAddedMember": _link("organization_member_update_organization_member_update_patch",
+                               "Change the (first) added member: its organization_id and user_id.",
+                               body=NEW_MEMBERSHIP),
+    "DeleteAddedMember": _link("organization_member_delete_organization_member_delete_delete",
+                               "Remove the (first) added member: its organization_id and user_id.",
+                               body=NEW_MEMBERSHIP),
+}
+
 ORG_OPERATIONS = [
     Operation(
         "POST", "/organization/new", "new_organization_organization_new_post", "New Organization", TAG,
         response=rs.NewOrganizationResponse, body=rq.NewOrganizationRequest,
-        errors={400: DETAIL, 401: (PROXY, DETAIL)},
+        errors={400: DETAIL, 401: (PROXY, DETAIL)}, links=NEW_ORG_LINKS,
         description="Create an organization with its budget. Proxy admins only. An `organization_id` "
                     "that already exists, or a negative budget, is a 400.",
     ),
@@ -51,7 +93,7 @@ ORG_OPERATIONS = [
         "POST", "/organization/member_add", "organization_member_add_organization_member_add_post",
         "Organization Member Add", TAG,
         response=rs.OrganizationAddMemberResponse, body=rq.OrganizationMemberAddRequest,
-        errors={400: PROXY, 404: PROXY}, refers_to=(rq.OrgMember,),
+        errors={400: PROXY, 404: PROXY}, refers_to=(rq.OrgMember,), links=MEMBER_ADD_LINKS,
         description="Add one member or a list. A user named by an unknown email is created. "
                     "Someone who is already a member is a 400.",
     ),

@@ -10,7 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from orgledger.domain.values import BUDGET_FIELDS, ORG_ROLES, USER_ROLES
 
-from .limits import MAX_LIST_ITEMS, MAX_MEMBERS_PER_CALL, Email, Id, IdList, JsonObject, Text, TextList
+from .limits import KEY_NAMES, MAX_LIST_ITEMS, MAX_MEMBERS_PER_CALL, Email, Id, IdList, JsonObject, Key, Money, Text, TextList
 
 OrgRole = Literal["org_admin", "internal_user", "internal_user_viewer"]
 UserRole = Literal[
@@ -35,7 +35,7 @@ class LitellmUserRoles(str, Enum):
 # LiteLLM's BigInt columns; a larger number cannot be stored in any read model.
 BigInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 # Per-model limits, kept in metadata: one entry per model name.
-ModelLimits = Annotated[dict[Text, BigInt], Field(max_length=MAX_LIST_ITEMS)]
+ModelLimits = Annotated[dict[Key, BigInt], Field(max_length=MAX_LIST_ITEMS, json_schema_extra=KEY_NAMES)]
 
 # LiteLLM keeps these in metadata rather than in columns of their own.
 METADATA_FIELDS = (
@@ -51,8 +51,8 @@ class Body(BaseModel):
 
 class LiteLLM_BudgetTable(Body):
     budget_id: Id | None = None
-    soft_budget: float | None = None
-    max_budget: float | None = None
+    soft_budget: Money | None = None
+    max_budget: Money | None = None
     max_parallel_requests: BigInt | None = None
     tpm_limit: BigInt | None = None
     rpm_limit: BigInt | None = None
@@ -66,7 +66,7 @@ class LiteLLM_BudgetTable(Body):
 class LiteLLM_ObjectPermissionBase(Body):
     mcp_servers: TextList | None = None
     mcp_access_groups: TextList | None = None
-    mcp_tool_permissions: Annotated[dict[Text, TextList], Field(max_length=MAX_LIST_ITEMS)] | None = None
+    mcp_tool_permissions: Annotated[dict[Key, TextList], Field(max_length=MAX_LIST_ITEMS, json_schema_extra=KEY_NAMES)] | None = None
     vector_stores: TextList | None = None
 
 
@@ -121,7 +121,15 @@ class DeleteOrganizationRequest(Body):
 
 
 class OrganizationRequest(Body):
-    organizations: IdList
+    # [] is LiteLLM's 400 (deprecated_info says so), not a 422: the bound is the document's only.
+    organizations: IdList = Field(json_schema_extra={"minItems": 1})
+
+
+# What _one_of_id_or_email accepts, for the document: a user_id or else a user_email that is a
+# string. Written as if/else rather than anyOf of subschemas with properties, which
+# openapi-generator turns into a union model that loses the other fields.
+ID_OR_EMAIL = {"if": {"required": ["user_id"], "properties": {"user_id": {"type": "string"}}},
+               "else": {"required": ["user_email"], "properties": {"user_email": {"type": "string"}}}}
 
 
 def _one_of_id_or_email(data: Any) -> Any:
@@ -133,6 +141,8 @@ def _one_of_id_or_email(data: Any) -> Any:
 
 
 class OrgMember(Body):
+    model_config = ConfigDict(json_schema_extra=ID_OR_EMAIL)
+
     user_id: Id | None = None
     user_email: Email | None = None
     role: OrgRole
@@ -166,6 +176,8 @@ class OrganizationMemberAddRequest(Body):
 
 
 class OrganizationMemberDeleteRequest(Body):
+    model_config = ConfigDict(json_schema_extra=ID_OR_EMAIL)
+
     organization_id: Id
     user_id: Id | None = None
     user_email: Email | None = None
@@ -174,8 +186,10 @@ class OrganizationMemberDeleteRequest(Body):
 
 
 class OrganizationMemberUpdateRequest(OrganizationMemberDeleteRequest):
-    max_budget_in_organization: float | None = None
-    role: LitellmUserRoles | None = None
+    max_budget_in_organization: Money | None = None
+    # LiteLLM's enum, of which only the organization roles are taken (the others are a 422).
+    role: LitellmUserRoles | None = Field(None, json_schema_extra={"anyOf": [
+        {"type": "string", "enum": list(ORG_ROLES)}, {"type": "null"}]})
 
     @field_validator("role")
     @classmethod

@@ -39,8 +39,10 @@ class LiteLLM_UserTable(BaseModel):
     user_id: str
     max_budget: float | None = None
     spend: float = 0.0
-    model_max_budget: dict[str, Any] | None = {}
-    model_spend: dict[str, Any] | None = {}
+    # LiteLLM's default is {}; generators (openapi-python-client) take only null as the default
+    # of a nullable object, and orgledger always sends the field anyway.
+    model_max_budget: dict[str, Any] | None = None
+    model_spend: dict[str, Any] | None = None
     user_email: str | None = None
     user_alias: str | None = None
     models: list[Any] = []
@@ -137,9 +139,11 @@ class OrganizationMembershipRow(BaseModel):
     budget_id: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
-    user: None = None
-    organization: None = None
-    litellm_budget_table: None = None
+    # Always null here (LiteLLM's raw row, relations not loaded), but typed as what LiteLLM puts
+    # there when it does load them, so generated clients have a type to decode.
+    user: LiteLLM_UserTable | None = None
+    organization: OrganizationRowWithBudget | None = None
+    litellm_budget_table: LiteLLM_BudgetTable | None = None
 
 
 class HealthResponse(BaseModel):
