@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from .limits import Duration, Email, Id, IdList, JsonObject, Money, Text, TextList
-from .requests import Body, LiteLLM_ObjectPermissionBase, UserRole
+from .org_requests import Body, LiteLLM_ObjectPermissionBase, UserRole
 
 IGNORED = "Accepted for LiteLLM compatibility and ignored by orgledger."
 

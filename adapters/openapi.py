@@ -2,7 +2,7 @@
 
 Paths, operationIds and schema names follow LiteLLM's own document, so generated clients and
 people reading both see the same names. Request and response schemas come from the models
-(`adapters/requests.py`, `adapters/responses.py`); the three error bodies are written out here,
+(`adapters/org_requests.py`, `adapters/responses.py`); the three error bodies are written out here,
 next to nothing else, because `adapters/errors.py` produces them by hand too.
 
 Adding an endpoint to the document is one `Operation(...)` in a list that `adapters/operations.py`

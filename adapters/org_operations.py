@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import requests as rq
+from . import org_requests as rq
 from . import responses as rs
 from .openapi import DETAIL, PROXY, Operation
 

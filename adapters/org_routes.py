@@ -24,7 +24,7 @@ from orgledger.projections import decided
 
 from starlette.responses import Response
 
-from . import requests as rq
+from . import org_requests as rq
 from .endpoint import Call, route
 from .errors import (
     DetailError,

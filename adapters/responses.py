@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from .requests import LiteLLM_BudgetTable
+from .org_requests import LiteLLM_BudgetTable
 
 
 class LiteLLM_ObjectPermissionTable(BaseModel):

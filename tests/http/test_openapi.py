@@ -168,7 +168,7 @@ def test_real_answers_conform_to_the_documented_schemas(client: TestClient, docu
 
 
 def test_request_schemas_come_from_the_models_that_parse_requests(document: dict[str, Any]) -> None:
-    from orgledger.adapters import requests as rq
+    from orgledger.adapters import org_requests as rq
 
     schemas = document["components"]["schemas"]
     for model in (rq.NewOrganizationRequest, rq.OrganizationMemberUpdateRequest, rq.DeleteOrganizationRequest):
