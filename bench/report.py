@@ -137,7 +137,7 @@ def rows(out: dict[str, Any]) -> list[list[str]]:
         if "skipped" in r:
             table.append([f"({backend} skipped: {r['skipped']})", backend, *blank])
             continue
-        for key in ("commands", "reads", "big_log", "raw_decode", "rebuild", "audit", "growth_views", "growth"):
+        for key in ("commands", "reads", "peer", "big_log", "raw_decode", "rebuild", "audit", "growth_views", "growth"):
             if isinstance(r.get(key), dict) and "error" in r[key]:
                 table.append([f"{key}: ERROR {r[key]['error'][:80]}", backend, *blank])
             if isinstance(r.get(key), dict) and "skipped" in r[key]:
