@@ -118,17 +118,6 @@ class ViewDirectory:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    def user_ids_by_email(self, email: str) -> list[str]:
-        self.runtime.sync()
-        with self.runtime.read() as cur:
-            return self.runtime.organizations.user_ids_by_email(cur, email)
-
-    def known_users(self, user_ids: list[str], emails: list[str]) -> tuple[set[str], dict[str, list[str]]]:
-        self.runtime.sync()
-        view = self.runtime.organizations
-        with self.runtime.read() as cur:
-            return view.existing_user_ids(cur, user_ids), view.user_ids_by_emails(cur, emails)
-
     def member_ids(self, organization_id: str) -> tuple[list[str], int]:
         self.runtime.sync()
         view = self.runtime.organizations

@@ -32,6 +32,7 @@ from .lookups import Lookups
 from .mapper import MsgspecMapper
 from .retry import retry_on_conflict
 
+
 JOINING_TOPICS = (get_topic(Membership.MemberAdded), get_topic(Membership.MemberRejoined))
 # What delete_orgs cascades to: a member who joined or a key issued after it read the lists.
 CASCADE_TOPICS = (*JOINING_TOPICS, get_topic(Key.KeyIssued))
@@ -184,17 +185,19 @@ class OrgLedger(IdentityCommands, IdempotentRequests, Lookups, Application):
         # so a call's cost grows linearly with its members (aggregates compare by value, slowly).
         new_users: set[str] = set()
         user_ids: dict[str, None] = {}
-        # Users this command creates are not in the directory yet; the same email listed
+        # Users this command creates are not in the store yet; the same email listed
         # twice must find the first one, not create a second user with that email.
         created: dict[str, User] = {}
-        known = self._known_users(cmd)
         for member in cmd.members:
             user = created.get(member.user_email or "") if member.user_email else None
+            listing = None
             if user is None:
-                user = self._user_for_new_member(member.user_id, member.user_email, cmd.actor, known)
+                user, listing = self._user_for_new_member(member.user_id, member.user_email, cmd.actor)
             if user.pending_events and user.user_id not in new_users:
                 new_users.add(user.user_id)
                 changed.append(user)
+                if listing is not None:
+                    changed.append(listing)  # decided after the user, so saved after it
                 if user.user_email:
                     created[user.user_email] = user
             if user.user_id in user_ids:

@@ -1,4 +1,5 @@
-"""How commands find what they decide on: aggregates by their natural keys, and users by email."""
+"""How commands find what they decide on: aggregates by their natural keys, and users by email,
+all in the event store (a command never reads a view)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from uuid import uuid4
 
 from eventsourcing.application import AggregateNotFoundError
 
+from orgledger.domain.email_index import UsersByEmail
 from orgledger.domain.errors import (
     DomainError,
     InvalidRequestError,
@@ -20,7 +22,6 @@ from orgledger.domain.organization import Organization
 from orgledger.domain.user import User
 from orgledger.domain.values import Actor
 
-from .commands import AddMembers
 from .ports import Directory
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 
 class Lookups:
-    """Mixed into OrgLedger: its repository, and the directory for users by email."""
+    """Mixed into OrgLedger: its repository, and the directory for a delete's cascade."""
 
     directory: Directory
     if TYPE_CHECKING:
@@ -55,35 +56,38 @@ class Lookups:
             raise error(f"Organization not found for organization_id={organization_id}")
         return org
 
-    def _known_users(self, cmd: AddMembers) -> tuple[set[str] | None, dict[str, list[str]]]:
-        """For members named by email, the users that exist, asked of the views at once rather
-        than one by one (None: ask the store, which members named by id alone always do). A user
-        created meanwhile makes the save conflict, and the retry asks again."""
-        ids = [m.user_id for m in cmd.members if m.user_id is not None]
-        emails = [m.user_email for m in cmd.members if m.user_email is not None]
-        if not emails:
-            return None, {}
-        return self.directory.known_users(ids, emails)
-
-    def _user_for_new_member(self, user_id: str | None, email: str | None, actor: Actor,
-                             known: tuple[set[str] | None, dict[str, list[str]]]) -> User:
-        known_ids, by_email = known
-        if (user_id is not None and (known_ids is None or user_id in known_ids)
-                and (user := self._find(User, user_id)) is not None):
-            return user
+    def _user_for_new_member(self, user_id: str | None, email: str | None,
+                             actor: Actor) -> tuple[User, UsersByEmail | None]:
+        """The member's user, found by id or else by email, or registered; with it, when it is
+        registered with an email, that email's index listing it, to be saved together."""
+        if user_id is not None and (user := self._find(User, user_id)) is not None:
+            return user, None
+        index = None
         if email is not None:
-            matches = by_email.get(email, [])
+            index = self._find(UsersByEmail, email)
+            matches = [] if index is None else index.user_ids
             if len(matches) > 1:
                 raise InvalidRequestError(
                     "Multiple users with this email found in db. Please use 'user_id' instead."
                 )
             if matches:
-                return self.repository.get(User.create_id(matches[0]))
-        return User.register(user_id=user_id or str(uuid4()), user_email=email, actor=actor)
+                return self.repository.get(User.create_id(matches[0])), None
+        user = User.register(user_id=user_id or str(uuid4()), user_email=email, actor=actor)
+        if email is None:
+            return user, None
+        return user, UsersByEmail.listing(index, email, user.user_id, actor)
+
+    def _listing(self, user: User, actor: Actor) -> UsersByEmail | None:
+        """For a user just registered, their email's index listing them, to save with them."""
+        if user.user_email is None:
+            return None
+        index = self._find(UsersByEmail, user.user_email)
+        return UsersByEmail.listing(index, user.user_email, user.user_id, actor)
 
     def _active_membership(self, org: Organization, user_id: str | None, email: str | None) -> Membership:
         if user_id is None:
-            matches = self.directory.user_ids_by_email(email or "")
+            index = self._find(UsersByEmail, email or "")
+            matches = [] if index is None else index.user_ids
             if len(matches) != 1:
                 raise UserNotFoundError(
                     f"Unique user not found for user_email={email}. Potential duplicate OR "

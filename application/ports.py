@@ -6,13 +6,6 @@ from typing import Protocol
 
 
 class Directory(Protocol):
-    def user_ids_by_email(self, email: str) -> list[str]:
-        """Every user id with this email, from a view caught up to the log's head."""
-
-    def known_users(self, user_ids: list[str], emails: list[str]) -> tuple[set[str], dict[str, list[str]]]:
-        """Which of these user ids exist, and every user id with each of these emails (absent:
-        none), from a view caught up to the log's head."""
-
     def member_ids(self, organization_id: str) -> tuple[list[str], int]:
         """The organization's active members and the log position that list is complete to."""
 
