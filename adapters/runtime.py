@@ -18,6 +18,7 @@ from eventsourcing.utils import get_topic
 from orgledger.adapters.persistence.recorders import GuardedPOPOFactory, GuardedSQLiteRecorder
 from orgledger.application.commands import Done
 from orgledger.application.deadline import current_deadline
+from orgledger.application.email_backfill import backfill_users_by_email
 from orgledger.application.ledger import OrgLedger
 from orgledger.domain.errors import OrganizationNotFoundError
 from orgledger.projections.keys import KeysView
@@ -222,6 +223,9 @@ def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api
         prepare_sqlite_data(settings.data_dir)
     with _create_lock, _setup(settings):
         ledger = OrgLedger(env=ledger_env(settings, role))
+        if catch_up:  # `orgledger check` changes nothing
+            # Before any command: they find users by email in the index alone.
+            backfill_users_by_email(ledger)
         store = ViewStore(view_datastore(settings, role))
         organizations = OrganizationsView()
         keys = KeysView()

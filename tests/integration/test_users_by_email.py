@@ -1,18 +1,24 @@
-"""Users by email live in the event store (domain/email_index.py): saved with each user, and safe
-under concurrent registrations."""
+"""Users by email live in the event store (domain/email_index.py): saved with each user, safe
+under concurrent registrations, and built once for logs written before it existed."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from orgledger.adapters.runtime import Runtime
-from orgledger.application.commands import CreateUser
+from orgledger.adapters.runtime import Runtime, build_runtime
+from orgledger.adapters.settings import Settings
+from orgledger.application import email_backfill
+from orgledger.application.commands import AddMembers, CreateUser, NewMember, RemoveMember, UpdateMember
 from orgledger.application.retry import conflict_observers
-from orgledger.domain.email_index import UsersByEmail
+from orgledger.domain.email_index import UsersByEmail, UsersByEmailBackfill
+from orgledger.domain.errors import InvalidRequestError, UserNotFoundError
+from orgledger.domain.user import User
+from tests.conftest import make_settings, unprojected_settings
 
 from .helpers import ADMIN, add, create, head, topics_since
 
@@ -108,3 +114,109 @@ def test_members_named_by_one_new_email_at_once_become_one_user(runtime: Runtime
     # Decided again, it found the user the other command registered instead of making a second.
     assert conflicts == ["add_members"]
     assert indexed(runtime, "new@example.com") == done.user_ids
+
+
+# Logs written before the index existed.
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    with unprojected_settings(request.param, tmp_path) as settings:
+        yield settings
+
+
+def write_users_the_old_way(settings: Settings, *users: tuple[str, str | None]) -> None:
+    """Users saved as orgledger saved them before the index: without it."""
+    runtime = build_runtime(settings)
+    try:
+        create(runtime, "org-1")
+        runtime.ledger.save(*(User.register(u, ADMIN, user_email=e) for u, e in users))
+    finally:
+        runtime.close()
+
+
+def test_users_of_an_older_log_are_found_by_email_after_the_upgrade(store: Settings) -> None:
+    write_users_the_old_way(store, ("old-1", "one@example.com"), ("old-2", "dup@example.com"),
+                            ("old-3", "dup@example.com"), ("old-4", None))
+    runtime = build_runtime(store)
+    try:
+        done = add(runtime, "org-1", ("one@example.com", "internal_user"), by_email=True)
+        assert done.user_ids == ["old-1"]
+        runtime.ledger.update_member(UpdateMember(actor=ADMIN, organization_id="org-1",
+                                                  user_email="one@example.com", role="org_admin"))
+        with pytest.raises(InvalidRequestError, match="Multiple users with this email found in db"):
+            add(runtime, "org-1", ("dup@example.com", "internal_user"), by_email=True)
+        with pytest.raises(UserNotFoundError, match="Unique user not found for user_email=dup@example.com"):
+            runtime.ledger.remove_member(RemoveMember(actor=ADMIN, organization_id="org-1",
+                                                      user_email="dup@example.com"))
+        assert indexed(runtime, "dup@example.com") == ["old-2", "old-3"]
+        backfilled = runtime.ledger.repository.get(UsersByEmailBackfill.create_id())
+        # A second start finds the marker and writes nothing.
+        position = head(runtime)
+    finally:
+        runtime.close()
+    assert backfilled.through > 0
+    again = build_runtime(store)
+    try:
+        assert head(again) == position
+    finally:
+        again.close()
+
+
+def test_a_backfill_that_stopped_half_way_is_finished_by_the_next_start(
+        store: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    users = [(f"old-{n}", f"user-{n % 3}@example.com") for n in range(7)]
+    write_users_the_old_way(store, *users)
+    # The first start saves one batch of indexes, then dies.
+    monkeypatch.setattr(email_backfill, "BATCH_SIZE", 1)
+    saves = 0
+    real_backfill = email_backfill._backfill
+
+    class Crash(Exception):
+        pass
+
+    def crash_after_one_save(app: Any) -> int:
+        save = app.save
+
+        def save_once(*aggregates: Any, **kwargs: Any) -> Any:
+            nonlocal saves
+            if saves == 1:
+                raise Crash
+            saves += 1
+            return save(*aggregates, **kwargs)
+
+        app.save = save_once
+        try:
+            return real_backfill(app)
+        finally:
+            del app.save
+
+    monkeypatch.setattr(email_backfill, "_backfill", crash_after_one_save)
+    with pytest.raises(Crash):
+        build_runtime(store)
+    monkeypatch.setattr(email_backfill, "_backfill", real_backfill)
+    runtime = build_runtime(store)
+    try:
+        # Every user once, in log order; and the marker.
+        for r in range(3):
+            assert indexed(runtime, f"user-{r}@example.com") == [u for u, e in users
+                                                                  if e == f"user-{r}@example.com"]
+        assert UsersByEmailBackfill.create_id() in runtime.ledger.repository
+    finally:
+        runtime.close()
+
+
+def test_a_new_store_gets_no_marker_until_it_has_events(tmp_path: Path) -> None:
+    settings = make_settings("sqlite", tmp_path)
+    runtime = build_runtime(settings)
+    try:
+        assert head(runtime) == 0
+        new_user(runtime, "u-1", "a@example.com")
+    finally:
+        runtime.close()
+    runtime = build_runtime(settings)
+    try:
+        # Everything was indexed as registered: the marker alone is written.
+        assert topics_since(runtime, 2) == ["Backfilled"]
+        assert indexed(runtime, "a@example.com") == ["u-1"]
+    finally:
+        runtime.close()
