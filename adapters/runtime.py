@@ -113,29 +113,6 @@ class Runtime:
         self.store.close()
 
 
-class ViewDirectory:
-    """The application's read-side port, answered from the organizations view."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-
-    def member_ids(self, organization_id: str) -> tuple[list[str], int]:
-        self.runtime.sync()
-        view = self.runtime.organizations
-        with self.runtime.read() as cur:
-            # Position first: under PostgreSQL's READ COMMITTED each statement may see a later
-            # commit, and a list newer than its position only makes the append condition stricter.
-            position = view.position(cur)
-            return view.member_ids(cur, organization_id), position
-
-    def key_tokens(self, organization_id: str) -> tuple[list[str], int]:
-        self.runtime.sync()
-        view = self.runtime.keys
-        with self.runtime.read() as cur:
-            position = view.position(cur)  # first, as in member_ids
-            return view.tokens_of_org(cur, organization_id), position
-
-
 def ledger_env(settings: Settings, role: str = "api") -> dict[str, str]:
     if settings.backend == "popo":
         return {
@@ -237,7 +214,6 @@ def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api
                                 max_bytes=settings.read_cache_mb * 1024 * 1024))
     runtime.outdated_views = outdated
     runtime.authenticator.resolve_virtual_key = access.VirtualKeys(runtime)
-    ledger.directory = ViewDirectory(runtime)
     runtime.local_views = settings.backend == "sqlite"
     if settings.backend == "postgres":
         # One projector keeps the views (`projections run`, or the one `serve` starts);

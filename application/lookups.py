@@ -22,16 +22,13 @@ from orgledger.domain.organization import Organization
 from orgledger.domain.user import User
 from orgledger.domain.values import Actor
 
-from .ports import Directory
-
 if TYPE_CHECKING:
     from eventsourcing.application import Repository
 
 
 class Lookups:
-    """Mixed into OrgLedger: its repository, and the directory for a delete's cascade."""
+    """Mixed into OrgLedger, whose repository it reads."""
 
-    directory: Directory
     if TYPE_CHECKING:
         repository: Repository
 
