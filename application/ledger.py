@@ -185,11 +185,13 @@ class OrgLedger(IdentityCommands, IdempotentRequests, Lookups, Application):
         # Users this command creates are not in the store yet; the same email listed
         # twice must find the first one, not create a second user with that email.
         created: dict[str, User] = {}
+        known = self._known_users(cmd)
         for member in cmd.members:
             user = created.get(member.user_email or "") if member.user_email else None
             listing = None
             if user is None:
-                user, listing = self._user_for_new_member(member.user_id, member.user_email, cmd.actor)
+                user, listing = self._user_for_new_member(member.user_id, member.user_email, cmd.actor,
+                                                          known)
             if user.pending_events and user.user_id not in new_users:
                 new_users.add(user.user_id)
                 changed.append(user)

@@ -3,10 +3,11 @@ all in the event store (a command never reads a view)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import AggregateNotFoundError, project_aggregate
 
 from orgledger.domain.email_index import UsersByEmail
 from orgledger.domain.errors import (
@@ -22,8 +23,16 @@ from orgledger.domain.organization import Organization
 from orgledger.domain.user import User
 from orgledger.domain.values import Actor
 
+from .commands import AddMembers
+
 if TYPE_CHECKING:
     from eventsourcing.application import Repository
+    from eventsourcing.persistence import Mapper
+
+    from .append_condition import GuardedRecorder
+
+# What an add_members call names, by aggregate id: users, and email indexes.
+KnownUsers = dict[UUID, Any]
 
 
 class Lookups:
@@ -31,6 +40,8 @@ class Lookups:
 
     if TYPE_CHECKING:
         repository: Repository
+        recorder: GuardedRecorder
+        mapper: Mapper
 
     def _refuse_existing(self, organization_id: str) -> None:
         if Organization.create_id(organization_id) in self.repository:
@@ -53,22 +64,39 @@ class Lookups:
             raise error(f"Organization not found for organization_id={organization_id}")
         return org
 
-    def _user_for_new_member(self, user_id: str | None, email: str | None,
-                             actor: Actor) -> tuple[User, UsersByEmail | None]:
+    def _load(self, ids: Iterable[UUID]) -> dict[UUID, Any]:
+        """Aggregates by id, in one read of the store (batch_reads.py); absent ones are left out."""
+        stored = self.recorder.select_events_of(list(dict.fromkeys(ids)))
+        return {uid: project_aggregate(None, map(self.mapper.to_domain_event, events))
+                for uid, events in stored.items() if events}
+
+    def _known_users(self, cmd: AddMembers) -> KnownUsers:
+        """The users and email indexes the members name, read at once rather than one by one:
+        first the users named by id and the indexes, then the users those indexes name."""
+        ids = [User.create_id(m.user_id) for m in cmd.members if m.user_id is not None]
+        ids += [UsersByEmail.create_id(m.user_email) for m in cmd.members if m.user_email is not None]
+        known = self._load(ids)
+        named = [index.user_ids[0] for index in known.values()
+                 if isinstance(index, UsersByEmail) and len(index.user_ids) == 1]
+        known.update(self._load(User.create_id(u) for u in named))
+        return known
+
+    def _user_for_new_member(self, user_id: str | None, email: str | None, actor: Actor,
+                             known: KnownUsers) -> tuple[User, UsersByEmail | None]:
         """The member's user, found by id or else by email, or registered; with it, when it is
         registered with an email, that email's index listing it, to be saved together."""
-        if user_id is not None and (user := self._find(User, user_id)) is not None:
+        if user_id is not None and (user := known.get(User.create_id(user_id))) is not None:
             return user, None
         index = None
         if email is not None:
-            index = self._find(UsersByEmail, email)
+            index = known.get(UsersByEmail.create_id(email))
             matches = [] if index is None else index.user_ids
             if len(matches) > 1:
                 raise InvalidRequestError(
                     "Multiple users with this email found in db. Please use 'user_id' instead."
                 )
             if matches:
-                return self.repository.get(User.create_id(matches[0])), None
+                return known[User.create_id(matches[0])], None
         user = User.register(user_id=user_id or str(uuid4()), user_email=email, actor=actor)
         if email is None:
             return user, None
