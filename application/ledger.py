@@ -141,16 +141,21 @@ class OrgLedger(IdentityCommands, IdempotentRequests, Lookups, Application):
                 raise OrganizationNotFoundError(f"Organization={organization_id} not found")
             orgs.append(org)
         cascade = self._cascade(organization_ids)
+        # Every membership and key of the cascade in one read of the store.
+        loaded = self._load([
+            *(Membership.create_id(o, u) for o in organization_ids for u in cascade.user_ids[o]),
+            *(Key.create_id(t) for o in organization_ids for t in cascade.tokens[o]),
+        ])
         for org in orgs:
             org.delete(cmd.actor)
             decided.append(org)
             for user_id in cascade.user_ids[org.organization_id]:
-                membership = self.repository.get(Membership.create_id(org.organization_id, user_id))
+                membership = loaded[Membership.create_id(org.organization_id, user_id)]
                 if not membership.removed:
                     membership.remove(cmd.actor)
                     decided.append(membership)
             for token in cascade.tokens[org.organization_id]:
-                key = self.repository.get(Key.create_id(token))
+                key = loaded[Key.create_id(token)]
                 if not key.revoked:
                     key.revoke(cmd.actor)
                     revoked.append(key)
