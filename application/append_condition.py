@@ -16,12 +16,17 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 @runtime_checkable
 class GuardedRecorder(Protocol):
     """A recorder that checks each save's `condition` (an AppendCondition) before it inserts,
-    fences aggregates for a command in progress, and reads many aggregates' events at once."""
+    fences aggregates for a command in progress, and reads what commands need in bulk."""
 
     guards_append_conditions: bool
 
     def select_events_of(self, ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
         """Each aggregate's events in version order; [] for those not in the store."""
+
+    def select_states(self, after: int, stop: int, topics: Sequence[str],
+                      limit: int) -> list[tuple[int, str, bytes]]:
+        """(position, topic, state) of up to `limit` events of these topics after position
+        `after`, up to `stop`, in log order."""
 
 
 class AppendConditionFailed(IntegrityError):

@@ -37,18 +37,17 @@ def cascade_of(app: Any, organization_ids: list[str]) -> Cascade:
     found = Cascade(through, {o: {} for o in organization_ids}, {o: {} for o in organization_ids})
     start = 0
     while start < through:
-        page = app.recorder.select_notifications(start=start, limit=PAGE_SIZE, stop=through,
-                                                 topics=CASCADE_TOPICS, inclusive_of_start=False)
+        page = app.recorder.select_states(start, through, CASCADE_TOPICS, PAGE_SIZE)
         if not page:
             break
-        for notification in page:
-            state = app.mapper.decode_state(notification.state)
+        for _, topic, data in page:
+            state = app.mapper.decode_state(data)
             organization_id = state.get("organization_id")
             if organization_id not in found.user_ids:
                 continue
-            if notification.topic == KEY_ISSUED:
+            if topic == KEY_ISSUED:
                 found.tokens[organization_id][state["token"]] = None
             else:
                 found.user_ids[organization_id][state["user_id"]] = None
-        start = page[-1].id
+        start = page[-1][0]
     return found
