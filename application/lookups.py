@@ -36,7 +36,7 @@ KnownUsers = dict[UUID, Any]
 
 
 class Lookups:
-    """Mixed into OrgLedger, whose repository it reads."""
+    """Mixed into OrgLedger, whose repository and recorder it reads."""
 
     if TYPE_CHECKING:
         repository: Repository
@@ -65,7 +65,8 @@ class Lookups:
         return org
 
     def _load(self, ids: Iterable[UUID]) -> dict[UUID, Any]:
-        """Aggregates by id, in one read of the store (batch_reads.py); absent ones are left out."""
+        """Aggregates by id, in one query of the store (GuardedRecorder.select_events_of); absent
+        ones are left out."""
         stored = self.recorder.select_events_of(list(dict.fromkeys(ids)))
         return {uid: project_aggregate(None, map(self.mapper.to_domain_event, events))
                 for uid, events in stored.items() if events}
