@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import RecordConflictError
 from eventsourcing.utils import get_topic
 
@@ -46,9 +45,16 @@ def _backfill(app: Any) -> int:
     emails = list(by_email)
     indexed = 0
     for start in range(0, len(emails), BATCH_SIZE):
+        batch = emails[start:start + BATCH_SIZE]
+        # The batch's existing indexes in one query: a log whose users are all indexed already
+        # (a store first started empty) costs one query per batch, not one per email.
+        existing = app._load(UsersByEmail.create_id(email) for email in batch)
         indexes = []
-        for email in emails[start:start + BATCH_SIZE]:
-            index = _index_with(app, email, by_email[email])
+        for email in batch:
+            index = existing.get(UsersByEmail.create_id(email))
+            for user_id, actor in by_email[email]:
+                index = UsersByEmail.listing(index, email, user_id, actor)
+            assert index is not None
             if index.pending_events:
                 indexed += len(index.pending_events)
                 indexes.append(index)
@@ -75,14 +81,3 @@ def _users_by_email(app: Any, through: int) -> dict[str, list[tuple[str, Actor]]
                 found.setdefault(user.user_email, []).append((user.user_id, user.actor))
         start = page[-1].id
     return found
-
-
-def _index_with(app: Any, email: str, users: list[tuple[str, Actor]]) -> UsersByEmail:
-    try:
-        index = app.repository.get(UsersByEmail.create_id(email))
-    except AggregateNotFoundError:
-        index = None
-    for user_id, actor in users:
-        index = UsersByEmail.listing(index, email, user_id, actor)
-    assert index is not None
-    return index
