@@ -18,6 +18,7 @@ from eventsourcing.utils import get_topic
 from orgledger.adapters.persistence.recorders import GuardedPOPOFactory, GuardedSQLiteRecorder
 from orgledger.application.commands import Done
 from orgledger.application.deadline import current_deadline
+from orgledger.application.email_backfill import backfill_users_by_email
 from orgledger.application.ledger import OrgLedger
 from orgledger.domain.errors import OrganizationNotFoundError
 from orgledger.projections.keys import KeysView
@@ -112,40 +113,6 @@ class Runtime:
         self.store.close()
 
 
-class ViewDirectory:
-    """The application's read-side port, answered from the organizations view."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-
-    def user_ids_by_email(self, email: str) -> list[str]:
-        self.runtime.sync()
-        with self.runtime.read() as cur:
-            return self.runtime.organizations.user_ids_by_email(cur, email)
-
-    def known_users(self, user_ids: list[str], emails: list[str]) -> tuple[set[str], dict[str, list[str]]]:
-        self.runtime.sync()
-        view = self.runtime.organizations
-        with self.runtime.read() as cur:
-            return view.existing_user_ids(cur, user_ids), view.user_ids_by_emails(cur, emails)
-
-    def member_ids(self, organization_id: str) -> tuple[list[str], int]:
-        self.runtime.sync()
-        view = self.runtime.organizations
-        with self.runtime.read() as cur:
-            # Position first: under PostgreSQL's READ COMMITTED each statement may see a later
-            # commit, and a list newer than its position only makes the append condition stricter.
-            position = view.position(cur)
-            return view.member_ids(cur, organization_id), position
-
-    def key_tokens(self, organization_id: str) -> tuple[list[str], int]:
-        self.runtime.sync()
-        view = self.runtime.keys
-        with self.runtime.read() as cur:
-            position = view.position(cur)  # first, as in member_ids
-            return view.tokens_of_org(cur, organization_id), position
-
-
 def ledger_env(settings: Settings, role: str = "api") -> dict[str, str]:
     if settings.backend == "popo":
         return {
@@ -233,6 +200,9 @@ def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api
         prepare_sqlite_data(settings.data_dir)
     with _create_lock, _setup(settings):
         ledger = OrgLedger(env=ledger_env(settings, role))
+        if catch_up:  # `orgledger check` changes nothing
+            # Before any command: they find users by email in the index alone.
+            backfill_users_by_email(ledger)
         store = ViewStore(view_datastore(settings, role))
         organizations = OrganizationsView()
         keys = KeysView()
@@ -244,7 +214,6 @@ def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api
                                 max_bytes=settings.read_cache_mb * 1024 * 1024))
     runtime.outdated_views = outdated
     runtime.authenticator.resolve_virtual_key = access.VirtualKeys(runtime)
-    ledger.directory = ViewDirectory(runtime)
     runtime.local_views = settings.backend == "sqlite"
     if settings.backend == "postgres":
         # One projector keeps the views (`projections run`, or the one `serve` starts);

@@ -5,7 +5,7 @@ adapters/persistence (every store serialises appends, so the check sees every ea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 from uuid import UUID
@@ -16,9 +16,17 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 @runtime_checkable
 class GuardedRecorder(Protocol):
     """A recorder that checks each save's `condition` (an AppendCondition) before it inserts,
-    and fences aggregates for a command in progress."""
+    fences aggregates for a command in progress, and reads what commands need in bulk."""
 
     guards_append_conditions: bool
+
+    def select_events_of(self, ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
+        """Each aggregate's events in version order; [] for those not in the store."""
+
+    def select_states(self, after: int, stop: int, topics: Sequence[str],
+                      limit: int) -> list[tuple[int, str, bytes]]:
+        """(position, topic, state) of up to `limit` events of these topics after position
+        `after`, up to `stop`, in log order."""
 
 
 class AppendConditionFailed(IntegrityError):

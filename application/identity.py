@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
+from orgledger.domain.email_index import UsersByEmail
 from orgledger.domain.errors import KeyNotFoundError, UserExistsError
 from orgledger.domain.key import Key, parse_duration, token_from_key_or_token, token_of
 from orgledger.domain.organization import Organization
@@ -26,12 +27,14 @@ def new_raw_key() -> str:
 
 
 class IdentityCommands:
-    """Mixed into OrgLedger; uses its repository and its `_find` / `_active_org` / `_save` helpers."""
+    """Mixed into OrgLedger; uses its repository and its `_find` / `_listing` / `_active_org` /
+    `_save` helpers."""
 
     if TYPE_CHECKING:
         repository: Repository
 
         def _find(self, cls: type, *key: str) -> Any: ...
+        def _listing(self, user: User, actor: Actor) -> UsersByEmail | None: ...
         def _active_org(self, organization_id: str) -> Organization: ...
         def _save(self, *aggregates: Any, condition: AppendCondition | None = None) -> int: ...
 
@@ -45,11 +48,15 @@ class IdentityCommands:
             user_id=user_id, actor=cmd.actor, user_email=cmd.user_email, user_role=cmd.user_role,
             models=list(cmd.models), max_budget=cmd.max_budget, metadata=dict(cmd.metadata),
         )
-        key, new_key = None, None
+        # Decided in the order saved: the log stays in timestamp order (audit relies on it).
+        aggregates: list[Any] = [user]
+        if (listing := self._listing(user, cmd.actor)) is not None:
+            aggregates.append(listing)
+        new_key = None
         if cmd.auto_create_key:
             key, new_key = self._issue(cmd.actor, user_id, cmd.key_alias, list(cmd.models),
                                        None, cmd.duration)
-        aggregates = [user] if key is None else [user, key]
+            aggregates.append(key)
         return Done(self._save(*aggregates), user_ids=[user_id], new_key=new_key, decided=(user,))
 
     @retry_on_conflict

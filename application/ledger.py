@@ -8,7 +8,6 @@ from uuid import uuid4
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import ApplicationRecorder, Mapper, RecordConflictError, Recording
-from eventsourcing.utils import get_topic
 
 from orgledger.domain.budget import Budget, check_limits
 from orgledger.domain.errors import (
@@ -24,6 +23,7 @@ from orgledger.domain.user import User
 from orgledger.domain.values import BudgetLimits
 
 from .append_condition import AppendCondition, GuardedRecorder
+from .cascade import CASCADE_TOPICS, Cascade, cascade_of
 from .commands import AddMembers, CreateOrg, DeleteOrgs, Done, RemoveMember, UpdateMember, UpdateOrg
 from .deadline import current_deadline
 from .idempotency import IdempotentRequests, pending_claim
@@ -31,10 +31,6 @@ from .identity import IdentityCommands
 from .lookups import Lookups
 from .mapper import MsgspecMapper
 from .retry import retry_on_conflict
-
-JOINING_TOPICS = (get_topic(Membership.MemberAdded), get_topic(Membership.MemberRejoined))
-# What delete_orgs cascades to: a member who joined or a key issued after it read the lists.
-CASCADE_TOPICS = (*JOINING_TOPICS, get_topic(Key.KeyIssued))
 
 
 class OrgLedger(IdentityCommands, IdempotentRequests, Lookups, Application):
@@ -138,33 +134,37 @@ class OrgLedger(IdentityCommands, IdempotentRequests, Lookups, Application):
         # In the order decided, so the saved events are in timestamp order (audit relies on it).
         decided: list[Any] = []
         orgs, revoked = [], []
-        quiet_after = None
-        for organization_id in dict.fromkeys(cmd.organization_ids):
+        organization_ids = list(dict.fromkeys(cmd.organization_ids))
+        for organization_id in organization_ids:
             org = self._find(Organization, organization_id)
             if org is None or org.deleted:
                 raise OrganizationNotFoundError(f"Organization={organization_id} not found")
-            org.delete(cmd.actor)
             orgs.append(org)
+        cascade = self._cascade(organization_ids)
+        # Every membership and key of the cascade in one read of the store.
+        loaded = self._load([
+            *(Membership.create_id(o, u) for o in organization_ids for u in cascade.user_ids[o]),
+            *(Key.create_id(t) for o in organization_ids for t in cascade.tokens[o]),
+        ])
+        for org in orgs:
+            org.delete(cmd.actor)
             decided.append(org)
-            user_ids, members_to = self.directory.member_ids(organization_id)
-            tokens, keys_to = self.directory.key_tokens(organization_id)
-            complete_to = min(members_to, keys_to)
-            quiet_after = complete_to if quiet_after is None else min(quiet_after, complete_to)
-            for user_id in user_ids:
-                membership = self.repository.get(Membership.create_id(organization_id, user_id))
-                membership.remove(cmd.actor)
-                decided.append(membership)
-            for token in tokens:
-                key = self.repository.get(Key.create_id(token))
+            for user_id in cascade.user_ids[org.organization_id]:
+                membership = loaded[Membership.create_id(org.organization_id, user_id)]
+                if not membership.removed:
+                    membership.remove(cmd.actor)
+                    decided.append(membership)
+            for token in cascade.tokens[org.organization_id]:
+                key = loaded[Key.create_id(token)]
                 if not key.revoked:
                     key.revoke(cmd.actor)
                     revoked.append(key)
                     decided.append(key)
-        # A member who joined, or a key issued, after the lists were read would be left
+        # A member who joined, or a key issued, after the log was read would be left
         # behind: refuse and retry.
-        deleting = {o.organization_id for o in orgs}
+        deleting = set(organization_ids)
         condition = AppendCondition(
-            quiet_after=quiet_after,
+            quiet_after=cascade.through,
             quiet_topics=CASCADE_TOPICS,
             quiet_match=lambda stored: self._names_organization(stored, deleting),
         )
@@ -173,6 +173,9 @@ class OrgLedger(IdentityCommands, IdempotentRequests, Lookups, Application):
             organization_ids=[o.organization_id for o in orgs],
             tokens=[k.token for k in revoked],
         )
+
+    def _cascade(self, organization_ids: list[str]) -> Cascade:
+        return cascade_of(self, organization_ids)
 
     @retry_on_conflict
     def add_members(self, cmd: AddMembers) -> Done:
@@ -184,17 +187,21 @@ class OrgLedger(IdentityCommands, IdempotentRequests, Lookups, Application):
         # so a call's cost grows linearly with its members (aggregates compare by value, slowly).
         new_users: set[str] = set()
         user_ids: dict[str, None] = {}
-        # Users this command creates are not in the directory yet; the same email listed
+        # Users this command creates are not in the store yet; the same email listed
         # twice must find the first one, not create a second user with that email.
         created: dict[str, User] = {}
         known = self._known_users(cmd)
         for member in cmd.members:
             user = created.get(member.user_email or "") if member.user_email else None
+            listing = None
             if user is None:
-                user = self._user_for_new_member(member.user_id, member.user_email, cmd.actor, known)
+                user, listing = self._user_for_new_member(member.user_id, member.user_email, cmd.actor,
+                                                          known)
             if user.pending_events and user.user_id not in new_users:
                 new_users.add(user.user_id)
                 changed.append(user)
+                if listing is not None:
+                    changed.append(listing)  # decided after the user, so saved after it
                 if user.user_email:
                     created[user.user_email] = user
             if user.user_id in user_ids:

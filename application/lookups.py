@@ -1,12 +1,15 @@
-"""How commands find what they decide on: aggregates by their natural keys, and users by email."""
+"""How commands find what they decide on: aggregates by their natural keys, and users by email,
+all in the event store (a command never reads a view)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.application import AggregateNotFoundError, project_aggregate
 
+from orgledger.domain.email_index import UsersByEmail
 from orgledger.domain.errors import (
     DomainError,
     InvalidRequestError,
@@ -21,18 +24,24 @@ from orgledger.domain.user import User
 from orgledger.domain.values import Actor
 
 from .commands import AddMembers
-from .ports import Directory
 
 if TYPE_CHECKING:
     from eventsourcing.application import Repository
+    from eventsourcing.persistence import Mapper
+
+    from .append_condition import GuardedRecorder
+
+# What an add_members call names, by aggregate id: users, and email indexes.
+KnownUsers = dict[UUID, Any]
 
 
 class Lookups:
-    """Mixed into OrgLedger: its repository, and the directory for users by email."""
+    """Mixed into OrgLedger, whose repository and recorder it reads."""
 
-    directory: Directory
     if TYPE_CHECKING:
         repository: Repository
+        recorder: GuardedRecorder
+        mapper: Mapper
 
     def _refuse_existing(self, organization_id: str) -> None:
         if Organization.create_id(organization_id) in self.repository:
@@ -55,35 +64,56 @@ class Lookups:
             raise error(f"Organization not found for organization_id={organization_id}")
         return org
 
-    def _known_users(self, cmd: AddMembers) -> tuple[set[str] | None, dict[str, list[str]]]:
-        """For members named by email, the users that exist, asked of the views at once rather
-        than one by one (None: ask the store, which members named by id alone always do). A user
-        created meanwhile makes the save conflict, and the retry asks again."""
-        ids = [m.user_id for m in cmd.members if m.user_id is not None]
-        emails = [m.user_email for m in cmd.members if m.user_email is not None]
-        if not emails:
-            return None, {}
-        return self.directory.known_users(ids, emails)
+    def _load(self, ids: Iterable[UUID]) -> dict[UUID, Any]:
+        """Aggregates by id, in one query of the store (GuardedRecorder.select_events_of); absent
+        ones are left out."""
+        stored = self.recorder.select_events_of(list(dict.fromkeys(ids)))
+        return {uid: project_aggregate(None, map(self.mapper.to_domain_event, events))
+                for uid, events in stored.items() if events}
+
+    def _known_users(self, cmd: AddMembers) -> KnownUsers:
+        """The users and email indexes the members name, read at once rather than one by one:
+        first the users named by id and the indexes, then the users those indexes name."""
+        ids = [User.create_id(m.user_id) for m in cmd.members if m.user_id is not None]
+        ids += [UsersByEmail.create_id(m.user_email) for m in cmd.members if m.user_email is not None]
+        known = self._load(ids)
+        named = [index.user_ids[0] for index in known.values()
+                 if isinstance(index, UsersByEmail) and len(index.user_ids) == 1]
+        known.update(self._load(User.create_id(u) for u in named))
+        return known
 
     def _user_for_new_member(self, user_id: str | None, email: str | None, actor: Actor,
-                             known: tuple[set[str] | None, dict[str, list[str]]]) -> User:
-        known_ids, by_email = known
-        if (user_id is not None and (known_ids is None or user_id in known_ids)
-                and (user := self._find(User, user_id)) is not None):
-            return user
+                             known: KnownUsers) -> tuple[User, UsersByEmail | None]:
+        """The member's user, found by id or else by email, or registered; with it, when it is
+        registered with an email, that email's index listing it, to be saved together."""
+        if user_id is not None and (user := known.get(User.create_id(user_id))) is not None:
+            return user, None
+        index = None
         if email is not None:
-            matches = by_email.get(email, [])
+            index = known.get(UsersByEmail.create_id(email))
+            matches = [] if index is None else index.user_ids
             if len(matches) > 1:
                 raise InvalidRequestError(
                     "Multiple users with this email found in db. Please use 'user_id' instead."
                 )
             if matches:
-                return self.repository.get(User.create_id(matches[0]))
-        return User.register(user_id=user_id or str(uuid4()), user_email=email, actor=actor)
+                return known[User.create_id(matches[0])], None
+        user = User.register(user_id=user_id or str(uuid4()), user_email=email, actor=actor)
+        if email is None:
+            return user, None
+        return user, UsersByEmail.listing(index, email, user.user_id, actor)
+
+    def _listing(self, user: User, actor: Actor) -> UsersByEmail | None:
+        """For a user just registered, their email's index listing them, to save with them."""
+        if user.user_email is None:
+            return None
+        index = self._find(UsersByEmail, user.user_email)
+        return UsersByEmail.listing(index, user.user_email, user.user_id, actor)
 
     def _active_membership(self, org: Organization, user_id: str | None, email: str | None) -> Membership:
         if user_id is None:
-            matches = self.directory.user_ids_by_email(email or "")
+            index = self._find(UsersByEmail, email or "")
+            matches = [] if index is None else index.user_ids
             if len(matches) != 1:
                 raise UserNotFoundError(
                     f"Unique user not found for user_email={email}. Potential duplicate OR "

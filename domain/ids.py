@@ -31,3 +31,12 @@ def key_uuid(token_hash: str) -> UUID:
 
 def idempotency_uuid(scope: str, key: str) -> UUID:
     return _id("idempotency", scope, key)
+
+
+def users_by_email_uuid(user_email: str) -> UUID:
+    # The email exactly as stored: the views have always matched emails exactly, so does this.
+    return _id("users-by-email", user_email)
+
+
+def users_by_email_backfill_uuid() -> UUID:
+    return _id("users-by-email-backfill")

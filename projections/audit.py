@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import NAMESPACE_URL
 
-from .audit_entries import BUDGET, Change, describe
+from .audit_entries import BUDGET, Change, describe, is_bookkeeping
 from .base import Projection, iso
 from .index_key import index_key, index_key_or_none
 from .memory import Remembered
@@ -105,6 +106,11 @@ class AuditView(Projection):
         self._links.trim(MEMORY)
         if len(self._budget_seqs) > MEMORY:
             self._budget_seqs.clear()
+
+    def handler(self, event_type: type) -> Callable[[Any, Cursor, int], None]:
+        if is_bookkeeping(event_type):
+            return _no_entry
+        return super().handler(event_type)
 
     def apply(self, event: Any, cur: Cursor, position: int) -> None:  # type: ignore[override]
         change = describe(event)
@@ -243,6 +249,10 @@ class AuditView(Projection):
             params.extend(index_key(o) for o in f.organization_ids)
             params.extend(f.organization_ids)
         return (f"WHERE {' AND '.join(where)}" if where else ""), params
+
+
+def _no_entry(event: Any, cur: Cursor, position: int) -> None:
+    """Index bookkeeping is no audit entry; the position moves on all the same."""
 
 
 def entry_id(event: Any) -> str:

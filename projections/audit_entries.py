@@ -27,8 +27,16 @@ AGGREGATE_TABLES = {
 }
 TOKEN_FIELDS = ("token", "token_hash", "key_hash", "hashed_token", "api_key_hash")
 
+# Aggregates that only index the log for commands (domain/email_index.py): no LiteLLM table holds
+# them, and what they record is in the audit trail already, as the UserCreated they index.
+BOOKKEEPING = frozenset({"UsersByEmail", "UsersByEmailBackfill"})
+
 CREATED = {"OrgCreated", "BudgetCreated", "UserCreated", "MemberAdded", "MemberRejoined", "KeyIssued"}
 DELETED = {"OrgDeleted", "MemberRemoved", "KeyRevoked"}
+
+
+def is_bookkeeping(event_class: type) -> bool:
+    return event_class.__qualname__.split(".")[0] in BOOKKEEPING
 
 
 @dataclass(frozen=True)

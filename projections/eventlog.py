@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .audit_entries import BOOKKEEPING
+
 PAGE_SIZE = 1000
 # Fields of the stored JSON that belong to the envelope, not to what happened.
 ENVELOPE = frozenset({"timestamp", "actor", "originator_topic", "class_version"})
@@ -115,9 +117,11 @@ class LogFilter:
 
 
 def filtered(app: Any, log_filter: LogFilter) -> Iterator[LoggedEvent]:
+    """What `audit log` shows: every event but the index bookkeeping the audit trail leaves
+    out (an export, a copy of the log, keeps it)."""
     stop = head(app)
     matches = log_filter.matcher(app, stop)
-    return (e for e in stream(app, stop=stop) if matches(e))
+    return (e for e in stream(app, stop=stop) if e.aggregate not in BOOKKEEPING and matches(e))
 
 
 def subject(e: LoggedEvent) -> str:

@@ -1,7 +1,8 @@
 """The event store's recorders for POPO, SQLite and PostgreSQL: each checks a save's append
 condition inside its insert transaction (the SQLite and PostgreSQL ones write concurrent appends
 in one transaction, one savepoint per append: a later append's check sees the earlier ones of
-its batch), leaves out appends whose caller gave up, and fences aggregates for a delete."""
+its batch), leaves out appends whose caller gave up, fences aggregates for a delete, and reads
+the events of many aggregates at once (batch_reads.py)."""
 
 from __future__ import annotations
 
@@ -32,11 +33,12 @@ from psycopg.sql import SQL, Identifier
 from orgledger.application.append_condition import AppendCondition
 from orgledger.application.deadline import DeadlineExceeded, OutcomeUnknown
 
+from .batch_reads import POPOBatchReads, PostgresBatchReads, SQLiteBatchReads
 from .fences import LocalFences, fence_key, hold_postgres_fences
 from .group_commit import Append, GroupCommit
 
 
-class GuardedPOPORecorder(POPOApplicationRecorder):
+class GuardedPOPORecorder(POPOBatchReads, POPOApplicationRecorder):
     guards_append_conditions = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -76,7 +78,7 @@ def _stored(row: Any, originator_id: UUID | str) -> StoredEvent:
     )
 
 
-class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
+class GuardedSQLiteRecorder(SQLiteBatchReads, SQLiteApplicationRecorder):
     guards_append_conditions = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -144,7 +146,7 @@ class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
         return super()._insert_events(c, stored_events, **kwargs)
 
 
-class GuardedPostgresRecorder(PostgresApplicationRecorder):
+class GuardedPostgresRecorder(PostgresBatchReads, PostgresApplicationRecorder):
     guards_append_conditions = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

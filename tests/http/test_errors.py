@@ -8,7 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from orgledger.adapters.runtime import Runtime
-from orgledger.domain.user import User
+from orgledger.application.commands import CreateUser
 from orgledger.domain.values import Actor
 from tests.conftest import ADMIN
 
@@ -40,6 +40,13 @@ ENDPOINTS = [
     ("DELETE", "/organization/member_delete", {"organization_id": "x", "user_id": "u"}),
 ]
 
+
+
+def register_users_sharing_an_email(runtime: Runtime, actor: Actor, email: str, *user_ids: str) -> None:
+    # LiteLLM's user_email is not unique: /user/new registers such users.
+    for user_id in user_ids:
+        runtime.ledger.create_user(CreateUser(actor=actor, user_id=user_id, user_email=email,
+                                              auto_create_key=False))
 
 def test_every_endpoint_needs_a_valid_key(client: TestClient, runtime: Runtime) -> None:
     start = head(runtime)
@@ -213,10 +220,9 @@ def test_member_add_of_a_member_is_400_and_writes_nothing(client: TestClient, ru
 
 def test_member_add_by_an_email_several_users_share_is_400(client: TestClient, runtime: Runtime) -> None:
     org_id = new_org(client)["organization_id"]
-    # Two users with one email (LiteLLM's user_email is not unique; /user/new is another issue).
+    # Two users with one email (LiteLLM's user_email is not unique).
     actor = Actor(user_id="default_user_id")
-    runtime.ledger.save(User.register("d1", actor, user_email="dup@example.com"),
-                        User.register("d2", actor, user_email="dup@example.com"))
+    register_users_sharing_an_email(runtime, actor, "dup@example.com", "d1", "d2")
     start = head(runtime)
     response = client.post("/organization/member_add", headers=ADMIN, json={
         "organization_id": org_id, "member": {"user_email": "dup@example.com", "role": "internal_user"}})
@@ -283,8 +289,7 @@ def test_member_update_errors(client: TestClient, runtime: Runtime) -> None:
 def test_member_update_and_delete_by_a_shared_email_are_400(client: TestClient, runtime: Runtime) -> None:
     org_id = new_org(client)["organization_id"]
     actor = Actor(user_id="default_user_id")
-    runtime.ledger.save(User.register("d1", actor, user_email="dup@example.com"),
-                        User.register("d2", actor, user_email="dup@example.com"))
+    register_users_sharing_an_email(runtime, actor, "dup@example.com", "d1", "d2")
     add_members(client, org_id, {"user_id": "d1", "role": "internal_user"})
     start = head(runtime)
     for method in ("PATCH", "DELETE"):

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from orgledger.adapters.runtime import Runtime
-from orgledger.application.commands import CreateOrg, DeleteOrgs, RemoveMember, UpdateMember, UpdateOrg
+from orgledger.application.commands import (
+    CreateOrg,
+    CreateUser,
+    DeleteOrgs,
+    RemoveMember,
+    UpdateMember,
+    UpdateOrg,
+)
 from orgledger.domain.budget import Budget
 from orgledger.domain.errors import (
     InvalidRequestError,
@@ -281,8 +288,10 @@ def test_member_add_by_email_uses_the_one_user_with_that_email(runtime: Runtime)
 
 
 def register_users_sharing_an_email(runtime: Runtime, email: str, *user_ids: str) -> None:
-    # LiteLLM's user_email is not unique; the users endpoints (another issue) can do this.
-    runtime.ledger.save(*(User.register(u, ADMIN, user_email=email) for u in user_ids))
+    # LiteLLM's user_email is not unique: /user/new registers such users.
+    for user_id in user_ids:
+        runtime.ledger.create_user(CreateUser(actor=ADMIN, user_id=user_id, user_email=email,
+                                              auto_create_key=False))
 
 
 def test_member_add_by_an_email_several_users_share_is_refused(runtime: Runtime) -> None:

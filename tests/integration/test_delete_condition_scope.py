@@ -7,7 +7,7 @@ import pytest
 from orgledger.adapters.runtime import Runtime
 from orgledger.application.append_condition import AppendCondition, AppendConditionFailed
 from orgledger.application.commands import AddMembers, CreateOrg, NewMember
-from orgledger.application.ledger import CASCADE_TOPICS
+from orgledger.application.cascade import CASCADE_TOPICS
 from orgledger.domain.organization import Organization
 from orgledger.domain.values import Actor
 
@@ -29,7 +29,7 @@ def test_a_join_elsewhere_does_not_refuse_the_delete(runtime: Runtime) -> None:
     for org in ("a", "b"):
         runtime.ledger.create_org(CreateOrg(actor=ADMIN, organization_alias=org, organization_id=org))
     # The delete of "a" read its roster at this position; then someone joins "b".
-    _, read_at = runtime.ledger.directory.member_ids("a")
+    read_at = runtime.ledger._cascade(["a"]).through
     _join(runtime, "b", "u1")
     org = runtime.ledger.repository.get(Organization.create_id("a"))
     org.delete(ADMIN)
@@ -39,7 +39,7 @@ def test_a_join_elsewhere_does_not_refuse_the_delete(runtime: Runtime) -> None:
 
 def test_a_join_to_the_organization_itself_refuses_the_delete(runtime: Runtime) -> None:
     runtime.ledger.create_org(CreateOrg(actor=ADMIN, organization_alias="a", organization_id="a"))
-    _, read_at = runtime.ledger.directory.member_ids("a")
+    read_at = runtime.ledger._cascade(["a"]).through
     _join(runtime, "a", "late")
     org = runtime.ledger.repository.get(Organization.create_id("a"))
     org.delete(ADMIN)

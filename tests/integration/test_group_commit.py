@@ -18,7 +18,8 @@ from orgledger.adapters.runtime import ledger_env
 from orgledger.adapters.settings import Settings
 from orgledger.application.append_condition import AppendCondition, AppendConditionFailed
 from orgledger.adapters.persistence.group_commit import Append
-from orgledger.application.ledger import JOINING_TOPICS, OrgLedger
+from orgledger.application.cascade import JOINING_TOPICS
+from orgledger.application.ledger import OrgLedger
 from orgledger.domain.membership import Membership
 from orgledger.domain.organization import Organization
 from orgledger.domain.values import Actor

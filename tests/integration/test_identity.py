@@ -79,22 +79,17 @@ def test_deleting_an_organization_revokes_its_keys_in_the_same_save(runtime: Run
 def test_a_key_issued_while_an_organization_is_being_deleted_is_revoked_too(runtime: Runtime) -> None:
     ledger = runtime.ledger
     ledger.create_org(CreateOrg(actor=ROOT, organization_alias="a", organization_id="A"))
-    directory = ledger.directory
+    read_cascade = ledger._cascade
     late: list = []
 
-    class IssuingMeanwhile:
-        """The directory, with a key issued for A right after the first read of A's keys."""
+    def issuing_meanwhile(organization_ids: list[str]):
+        """The delete's read of the log, with a key issued for A right after the first one."""
+        answer = read_cascade(organization_ids)
+        if not late:
+            late.append(ledger.generate_key(GenerateKey(actor=ROOT, organization_id="A")).new_key)
+        return answer
 
-        def __getattr__(self, name: str):
-            return getattr(directory, name)
-
-        def key_tokens(self, organization_id: str):
-            answer = directory.key_tokens(organization_id)
-            if not late:
-                late.append(ledger.generate_key(GenerateKey(actor=ROOT, organization_id="A")).new_key)
-            return answer
-
-    ledger.directory = IssuingMeanwhile()
+    ledger._cascade = issuing_meanwhile  # type: ignore[method-assign]
     # Without its fence (adapters/persistence/fences.py), as when another delete held it too long: the
     # key is issued between the delete's read and its save, and the append condition alone
     # must still catch it. (With the fence the key would wait for the delete, here forever.)
@@ -103,7 +98,7 @@ def test_a_key_issued_while_an_organization_is_being_deleted_is_revoked_too(runt
         # Admin deletes A while a key for it is being issued.
         done = ledger.delete_orgs(DeleteOrgs(actor=ROOT, organization_ids=["A"]))
     finally:
-        ledger.directory = directory
+        del ledger._cascade
         del ledger.recorder.fence
     # The first attempt was refused by its append condition; the retry revoked the late key.
     assert done.tokens == [late[0].token]

@@ -43,6 +43,10 @@ commands = st.one_of(
     st.builds(lambda a, o, us, r: AddMembers(actor=a, organization_id=o,
                                              members=[NewMember(role=r, user_id=u) for u in us]),
               actors, orgs, st.lists(users, min_size=1, max_size=3, unique=True), roles),
+    # Members named by email: users and their email's index (which no view shows) are created too.
+    st.builds(lambda a, o, us, r: AddMembers(actor=a, organization_id=o, members=[
+        NewMember(role=r, user_email=f"{u}@example.com") for u in us]),
+              actors, orgs, st.lists(users, min_size=1, max_size=2, unique=True), roles),
     st.builds(lambda a, o, u, r, b: UpdateMember(actor=a, organization_id=o, user_id=u, role=r,
                                                  max_budget_in_organization=b),
               actors, orgs, users, st.none() | roles, budgets),
