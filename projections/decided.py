@@ -40,7 +40,7 @@ def membership(member: Membership, budget: Budget | None = None) -> dict[str, An
     shape = membership_shape({
         "user_id": member.user_id, "organization_id": member.organization_id,
         "user_role": member.role, "spend": 0.0, "budget_id": member.budget_id,
-        "created_at": iso(member.created_on), "updated_at": iso(member.modified_on),
+        "created_at": iso(member.joined_on), "updated_at": iso(member.modified_on),
     })
     if budget is not None:
         shape["litellm_budget_table"] = budget_shape(_budget_row(budget))
