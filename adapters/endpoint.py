@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,13 +15,16 @@ from starlette.routing import Route
 
 from orgledger.application.commands import Done
 from orgledger.application.deadline import Deadline, DeadlineExceeded, current_deadline
+from orgledger.application.ledger import OrgLedger
 from orgledger.domain.values import Actor
 
 from . import idempotency
 from .auth import CHANGED_BY_HEADER, Caller
 from .body import UndecodedBody, read_json
-from .errors import RequestValidationError, json_response, validation_errors
+from .errors import WRAPS_REFUSALS, RequestValidationError, json_response, validation_errors
 from .limits import Id
+from .queries import Queries
+from .runtime import Runtime
 
 # Set on an answer whose change is committed but not yet shown by the read models: its value
 # is the change's log position.
@@ -30,9 +33,10 @@ VIEWS_LAG_HEADER = "X-OrgLedger-Views-Lag"
 
 @dataclass
 class Call:
-    """One authenticated request, as a handler sees it."""
+    """One authenticated request, as a handler sees it: who asks, what, and the two things a
+    handler may ask in turn, the ledger (one command) and the queries (reads of the views)."""
 
-    runtime: Any
+    runtime: Runtime
     caller: Caller
     actor: Actor
     body: dict[str, Any]
@@ -40,8 +44,17 @@ class Call:
     # The committed position the views had not shown when the answer was made, if any.
     views_lag: int | None = None
 
+    @property
+    def ledger(self) -> OrgLedger:
+        return self.runtime.ledger
+
+    @property
+    def queries(self) -> Queries:
+        return self.runtime.queries
+
     def settle(self, done: Done) -> bool:
-        """Wait for the views to show `done`; False (and the answer says so) if they lag."""
+        """Read-your-writes: wait for the views to show `done`, so the caller's next read sees
+        it; False (and the answer says so) if they lag."""
         if self.runtime.settle(done.position):
             return True
         self.views_lag = done.position
@@ -93,18 +106,22 @@ def changed_by(request: Request) -> str | None:
         raise RequestValidationError(validation_errors(e, "header", CHANGED_BY_HEADER)) from None
 
 
+# A handler takes the call and its parsed body or query (a pydantic model, or None) and gives
+# the answer: JSON content, or a Response already made.
 Handler = Callable[[Call, Any], Any]
 
 
 def endpoint(route: str, handler: Handler, *, body: type[BaseModel] | None = None,
-             query: type[BaseModel] | None = None, quick: bool = False) -> Callable[[Request], Any]:
+             query: type[BaseModel] | None = None, quick: bool = False,
+             wraps_refusals: bool = False) -> Callable[[Request], Awaitable[Response]]:
     """An ASGI endpoint in LiteLLM's order: JSON decoding, auth, validation, then the handler.
 
     `quick` marks a handler that only reads a bounded number of view rows: where the views are a
     local SQLite file (WAL: readers never wait for writers), it runs on the event loop, because
-    handing it to a worker thread and back costs more than the read itself."""
+    handing it to a worker thread and back costs more than the read itself. `wraps_refusals`
+    marks a route whose domain refusals LiteLLM answers wrapped (errors.wrapped)."""
 
-    def decide(runtime: Any, request: Request, data: Any, deadline: Deadline) -> Any:
+    def decide(runtime: Runtime, request: Request, data: Any, deadline: Deadline) -> Response:
         # Authentication, authorization, validation and the handler all block on the store, so
         # they share one worker-thread hop rather than taking one each.
         token = current_deadline.set(deadline)
@@ -139,7 +156,9 @@ def endpoint(route: str, handler: Handler, *, body: type[BaseModel] | None = Non
             current_deadline.reset(token)
 
     async def run(request: Request) -> Response:
-        runtime = request.app.state.runtime
+        runtime: Runtime = request.app.state.runtime
+        if wraps_refusals:
+            setattr(request.state, WRAPS_REFUSALS, True)
         deadline = Deadline(runtime.settings.request_timeout)
         data = await read_json(request) if body else None
         if quick and runtime.local_views:
