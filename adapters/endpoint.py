@@ -6,7 +6,7 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
@@ -25,6 +25,8 @@ from .errors import WRAPS_REFUSALS, RequestValidationError, json_response, valid
 from .limits import Id
 from .queries import Queries
 from .runtime import Runtime
+
+M = TypeVar("M", bound=BaseModel)
 
 # Set on an answer whose change is committed but not yet shown by the read models: its value
 # is the change's log position.
@@ -74,7 +76,7 @@ def _nul_path(value: Any, path: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
     return None
 
 
-def parse(model: type[BaseModel], data: Any, location: str) -> Any:
+def parse(model: type[M], data: Any, location: str) -> M:
     if data is None and location == "body":
         raise RequestValidationError([{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}])
     if isinstance(data, UndecodedBody):
@@ -106,13 +108,14 @@ def changed_by(request: Request) -> str | None:
         raise RequestValidationError(validation_errors(e, "header", CHANGED_BY_HEADER)) from None
 
 
-# A handler takes the call and its parsed body or query (a pydantic model, or None) and gives
-# the answer: JSON content, or a Response already made.
-Handler = Callable[[Call, Any], Any]
+# What a handler answers: a Response already made, or JSON content to encode.
+Answer = Response | dict[str, Any] | list[dict[str, Any]]
+# A handler takes the call and its parsed body or query.
+Handler = Callable[[Call, M], Answer]
 
 
-def endpoint(route: str, handler: Handler, *, body: type[BaseModel] | None = None,
-             query: type[BaseModel] | None = None, quick: bool = False,
+def endpoint(route: str, handler: Handler[M], *, body: type[M] | None = None,
+             query: type[M] | None = None, quick: bool = False,
              wraps_refusals: bool = False) -> Callable[[Request], Awaitable[Response]]:
     """An ASGI endpoint in LiteLLM's order: JSON decoding, auth, validation, then the handler.
 
@@ -120,6 +123,10 @@ def endpoint(route: str, handler: Handler, *, body: type[BaseModel] | None = Non
     local SQLite file (WAL: readers never wait for writers), it runs on the event loop, because
     handing it to a worker thread and back costs more than the read itself. `wraps_refusals`
     marks a route whose domain refusals LiteLLM answers wrapped (errors.wrapped)."""
+
+    model = body if body is not None else query
+    if model is None:
+        raise TypeError(f"{route}: an endpoint parses a body or a query")
 
     def decide(runtime: Runtime, request: Request, data: Any, deadline: Deadline) -> Response:
         # Authentication, authorization, validation and the handler all block on the store, so
@@ -131,7 +138,7 @@ def endpoint(route: str, handler: Handler, *, body: type[BaseModel] | None = Non
             query_params = dict(request.query_params)
             runtime.authorize(route, caller, data if isinstance(data, dict) else {}, query_params)
             author = changed_by(request)
-            parsed = parse(body, data, "body") if body else parse(query, query_params, "query") if query else None
+            parsed = parse(model, data, "body") if body is not None else parse(model, query_params, "query")
             call = Call(
                 runtime=runtime,
                 caller=caller,
@@ -179,6 +186,9 @@ def endpoint(route: str, handler: Handler, *, body: type[BaseModel] | None = Non
     return run
 
 
-def route(method: str, path: str, handler: Handler, name: str | None = None, **models: Any) -> Route:
-    """A Starlette route whose endpoint is `endpoint(path, handler, body=…|query=…)`."""
-    return Route(path, endpoint(path, handler, **models), methods=[method], name=name)
+def route(method: str, path: str, handler: Handler[M], name: str | None = None, *,
+          body: type[M] | None = None, query: type[M] | None = None, quick: bool = False,
+          wraps_refusals: bool = False) -> Route:
+    """A Starlette route whose endpoint is `endpoint(path, handler, ...)`."""
+    run = endpoint(path, handler, body=body, query=query, quick=quick, wraps_refusals=wraps_refusals)
+    return Route(path, run, methods=[method], name=name)
