@@ -4,7 +4,7 @@ need to know about the caller and the request."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from orgledger.domain import permissions
 from orgledger.domain.key import token_from_key_or_token
@@ -14,21 +14,19 @@ from orgledger.projections.base import iso
 
 from .auth import Caller
 from .errors import ProxyError
-
-if TYPE_CHECKING:
-    from .runtime import Runtime
+from .queries import Queries
 
 
 class VirtualKeys:
     """The Authenticator's hook: a key's caller, from the keys and users views."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, queries: Queries) -> None:
+        self.queries = queries
 
     def __call__(self, key: str, token: str) -> Caller | None:
         # Cached until the views change, so a revocation counts from its commit on; expiry is
         # a matter of time, so it is checked on every request.
-        found = self.runtime.reads.fetch(("key", token), lambda: self._read(token))
+        found = self.queries.key_holder(token)
         if found is None:
             return None
         row, users = found
@@ -50,15 +48,6 @@ class VirtualKeys:
             known_user=bool(users),
         )
 
-    def _read(self, token: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
-        runtime = self.runtime
-        with runtime.read() as cur:
-            row = runtime.keys.key(cur, token)
-            if row is None or row["revoked"]:
-                return None
-            users = runtime.organizations.users(cur, [row["user_id"]]) if row["user_id"] else []
-        return row, users
-
 
 # What each route asks to do (the deprecated POST /organization/info reads, as GET does).
 ROUTE_ACTIONS = {
@@ -77,29 +66,19 @@ ROUTE_ACTIONS = {
 }
 
 
-def authorize(runtime: Runtime, route: str, caller: Caller, body: dict[str, Any],
+def authorize(queries: Queries, route: str, caller: Caller, body: dict[str, Any],
               query: dict[str, str]) -> None:
     """Raise NotAuthorizedError unless the caller may do what `route` does to what the request names."""
     if caller.is_proxy_admin:
         return
     action = ROUTE_ACTIONS[route]
-    memberships = runtime.reads.fetch(("roles", caller.user_id), lambda: _roles_of(runtime, caller.user_id))
+    memberships = queries.roles_of(caller.user_id)
     owners: tuple[str | None, ...] = ()
     if action is Action.DELETE_KEY:
-        with runtime.read() as cur:
-            rows = [runtime.keys.key(cur, token_from_key_or_token(k))
-                    for k in _strings(body.get("keys"))]
-        owners = tuple(r["user_id"] for r in rows if r is not None)
+        owners = queries.key_owners([token_from_key_or_token(k) for k in _strings(body.get("keys"))])
     who = Principal(user_id=caller.user_id, role=caller.role, known_user=caller.known_user,
                     memberships=memberships)
     permissions.authorize(action, who, target(action, body, query, owners), route)
-
-
-def _roles_of(runtime: Runtime, user_id: str | None) -> dict[str, str]:
-    if not user_id:
-        return {}
-    with runtime.read() as cur:
-        return runtime.organizations.roles_of(cur, user_id)
 
 
 def target(action: Action, body: dict[str, Any], query: dict[str, str],

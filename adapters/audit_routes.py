@@ -11,13 +11,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from orgledger.domain.permissions import only_proxy_admin
-from orgledger.projections.audit import AuditFilter, AuditView
+from orgledger.projections.audit import AuditFilter
 from orgledger.projections.base import iso
 
 from .auth import Caller
 from .endpoint import parse
 from .errors import DetailError, ProxyError, json_response
 from .limits import MAX_AUDIT_PAGE, Id, Text
+from .queries import Queries
+from .runtime import Runtime
 from .timeparse import parse_time
 
 MAX_PAGE_SIZE = 1000
@@ -52,20 +54,18 @@ class AuditQuery(BaseModel):
         return value
 
 
-def readable_organizations(runtime: Any, caller: Caller) -> tuple[str, ...] | None:
+def readable_organizations(queries: Queries, caller: Caller) -> tuple[str, ...] | None:
     """None for a proxy admin (everything); else the organizations the caller administers."""
     if caller.is_proxy_admin:
         return None
-    with runtime.read() as cur:
-        roles = runtime.organizations.roles_of(cur, caller.user_id or "")
+    roles = queries.roles_of(caller.user_id or "")
     administered = tuple(sorted(o for o, role in roles.items() if role == "org_admin"))
     if not administered:
         raise ProxyError(401, only_proxy_admin("/audit", caller.role, caller.user_id).message)
     return administered
 
 
-def list_entries(runtime: Any, caller: Caller, query: AuditQuery) -> dict[str, Any]:
-    view: AuditView = runtime.projection("audit")
+def list_entries(queries: Queries, caller: Caller, query: AuditQuery) -> dict[str, Any]:
     where = AuditFilter(
         object_id=query.object_id,
         table_name=query.table_name,
@@ -73,36 +73,32 @@ def list_entries(runtime: Any, caller: Caller, query: AuditQuery) -> dict[str, A
         changed_by=query.changed_by,
         start=iso(parse_time(query.start_date, end_of_day=False)) if query.start_date else None,
         end=iso(parse_time(query.end_date, end_of_day=True)) if query.end_date else None,
-        organization_ids=readable_organizations(runtime, caller),
+        organization_ids=readable_organizations(queries, caller),
     )
-    with runtime.read() as cur:
-        return view.page(cur, where, query.page, query.page_size)
+    return queries.audit_page(where, query.page, query.page_size)
 
 
-def one_entry(runtime: Any, caller: Caller, entry_id: str) -> dict[str, Any]:
-    view: AuditView = runtime.projection("audit")
-    scope = readable_organizations(runtime, caller)
-    with runtime.read() as cur:
-        entry = view.entry(cur, entry_id, scope)
+def one_entry(queries: Queries, caller: Caller, entry_id: str) -> dict[str, Any]:
+    entry = queries.audit_entry(entry_id, readable_organizations(queries, caller))
     if entry is None:
         raise DetailError(404, f"Audit log entry not found: {entry_id}")
     return entry
 
 
 async def audit_list(request: Request) -> Response:
-    runtime = request.app.state.runtime
+    runtime: Runtime = request.app.state.runtime
     caller = await run_in_threadpool(runtime.authenticate, request.headers)
     request.state.caller = caller
     query = parse(AuditQuery, dict(request.query_params), "query")
-    return json_response(await run_in_threadpool(list_entries, runtime, caller, query))
+    return json_response(await run_in_threadpool(list_entries, runtime.queries, caller, query))
 
 
 async def audit_entry(request: Request) -> Response:
-    runtime = request.app.state.runtime
+    runtime: Runtime = request.app.state.runtime
     caller = await run_in_threadpool(runtime.authenticate, request.headers)
     request.state.caller = caller
     entry_id = request.path_params["id"]
-    return json_response(await run_in_threadpool(one_entry, runtime, caller, entry_id))
+    return json_response(await run_in_threadpool(one_entry, runtime.queries, caller, entry_id))
 
 
 ROUTES = [

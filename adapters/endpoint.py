@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from starlette.requests import Request
@@ -15,13 +15,18 @@ from starlette.routing import Route
 
 from orgledger.application.commands import Done
 from orgledger.application.deadline import Deadline, DeadlineExceeded, current_deadline
+from orgledger.application.ledger import OrgLedger
 from orgledger.domain.values import Actor
 
 from . import idempotency
 from .auth import CHANGED_BY_HEADER, Caller
 from .body import UndecodedBody, read_json
-from .errors import RequestValidationError, json_response, validation_errors
+from .errors import WRAPS_REFUSALS, RequestValidationError, json_response, validation_errors
 from .limits import Id
+from .queries import Queries
+from .runtime import Runtime
+
+M = TypeVar("M", bound=BaseModel)
 
 # Set on an answer whose change is committed but not yet shown by the read models: its value
 # is the change's log position.
@@ -30,9 +35,10 @@ VIEWS_LAG_HEADER = "X-OrgLedger-Views-Lag"
 
 @dataclass
 class Call:
-    """One authenticated request, as a handler sees it."""
+    """One authenticated request, as a handler sees it: who asks, what, and the two things a
+    handler may ask in turn, the ledger (one command) and the queries (reads of the views)."""
 
-    runtime: Any
+    runtime: Runtime
     caller: Caller
     actor: Actor
     body: dict[str, Any]
@@ -40,8 +46,17 @@ class Call:
     # The committed position the views had not shown when the answer was made, if any.
     views_lag: int | None = None
 
+    @property
+    def ledger(self) -> OrgLedger:
+        return self.runtime.ledger
+
+    @property
+    def queries(self) -> Queries:
+        return self.runtime.queries
+
     def settle(self, done: Done) -> bool:
-        """Wait for the views to show `done`; False (and the answer says so) if they lag."""
+        """Read-your-writes: wait for the views to show `done`, so the caller's next read sees
+        it; False (and the answer says so) if they lag."""
         if self.runtime.settle(done.position):
             return True
         self.views_lag = done.position
@@ -61,7 +76,7 @@ def _nul_path(value: Any, path: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
     return None
 
 
-def parse(model: type[BaseModel], data: Any, location: str) -> Any:
+def parse(model: type[M], data: Any, location: str) -> M:
     if data is None and location == "body":
         raise RequestValidationError([{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}])
     if isinstance(data, UndecodedBody):
@@ -93,18 +108,27 @@ def changed_by(request: Request) -> str | None:
         raise RequestValidationError(validation_errors(e, "header", CHANGED_BY_HEADER)) from None
 
 
-Handler = Callable[[Call, Any], Any]
+# What a handler answers: a Response already made, or JSON content to encode.
+Answer = Response | dict[str, Any] | list[dict[str, Any]]
+# A handler takes the call and its parsed body or query.
+Handler = Callable[[Call, M], Answer]
 
 
-def endpoint(route: str, handler: Handler, *, body: type[BaseModel] | None = None,
-             query: type[BaseModel] | None = None, quick: bool = False) -> Callable[[Request], Any]:
+def endpoint(route: str, handler: Handler[M], *, body: type[M] | None = None,
+             query: type[M] | None = None, quick: bool = False,
+             wraps_refusals: bool = False) -> Callable[[Request], Awaitable[Response]]:
     """An ASGI endpoint in LiteLLM's order: JSON decoding, auth, validation, then the handler.
 
     `quick` marks a handler that only reads a bounded number of view rows: where the views are a
     local SQLite file (WAL: readers never wait for writers), it runs on the event loop, because
-    handing it to a worker thread and back costs more than the read itself."""
+    handing it to a worker thread and back costs more than the read itself. `wraps_refusals`
+    marks a route whose domain refusals LiteLLM answers wrapped (errors.wrapped)."""
 
-    def decide(runtime: Any, request: Request, data: Any, deadline: Deadline) -> Any:
+    model = body if body is not None else query
+    if model is None:
+        raise TypeError(f"{route}: an endpoint parses a body or a query")
+
+    def decide(runtime: Runtime, request: Request, data: Any, deadline: Deadline) -> Response:
         # Authentication, authorization, validation and the handler all block on the store, so
         # they share one worker-thread hop rather than taking one each.
         token = current_deadline.set(deadline)
@@ -114,7 +138,7 @@ def endpoint(route: str, handler: Handler, *, body: type[BaseModel] | None = Non
             query_params = dict(request.query_params)
             runtime.authorize(route, caller, data if isinstance(data, dict) else {}, query_params)
             author = changed_by(request)
-            parsed = parse(body, data, "body") if body else parse(query, query_params, "query") if query else None
+            parsed = parse(model, data, "body") if body is not None else parse(model, query_params, "query")
             call = Call(
                 runtime=runtime,
                 caller=caller,
@@ -139,7 +163,9 @@ def endpoint(route: str, handler: Handler, *, body: type[BaseModel] | None = Non
             current_deadline.reset(token)
 
     async def run(request: Request) -> Response:
-        runtime = request.app.state.runtime
+        runtime: Runtime = request.app.state.runtime
+        if wraps_refusals:
+            setattr(request.state, WRAPS_REFUSALS, True)
         deadline = Deadline(runtime.settings.request_timeout)
         data = await read_json(request) if body else None
         if quick and runtime.local_views:
@@ -160,6 +186,9 @@ def endpoint(route: str, handler: Handler, *, body: type[BaseModel] | None = Non
     return run
 
 
-def route(method: str, path: str, handler: Handler, name: str | None = None, **models: Any) -> Route:
-    """A Starlette route whose endpoint is `endpoint(path, handler, body=…|query=…)`."""
-    return Route(path, endpoint(path, handler, **models), methods=[method], name=name)
+def route(method: str, path: str, handler: Handler[M], name: str | None = None, *,
+          body: type[M] | None = None, query: type[M] | None = None, quick: bool = False,
+          wraps_refusals: bool = False) -> Route:
+    """A Starlette route whose endpoint is `endpoint(path, handler, ...)`."""
+    run = endpoint(path, handler, body=body, query=query, quick=quick, wraps_refusals=wraps_refusals)
+    return Route(path, run, methods=[method], name=name)

@@ -94,7 +94,11 @@ def wrapped(error: DomainError) -> ProxyError:
     return ProxyError(domain_status(error), str({"error": error.message}))
 
 
-def to_response(exc: Exception) -> Response:
+# Set on a request whose route answers the domain's refusals wrapped (see `endpoint.route`).
+WRAPS_REFUSALS = "wraps_refusals"
+
+
+def to_response(exc: Exception, wraps_refusals: bool = False) -> Response:
     if isinstance(exc, ProxyError):
         body = {"error": {"message": exc.message, "type": exc.type, "param": exc.param, "code": str(exc.status)}}
         return json_response(body, exc.status)
@@ -107,7 +111,7 @@ def to_response(exc: Exception) -> Response:
     if isinstance(exc, ProxyAdminOnlyError):
         return to_response(DetailError(401, exc.message))
     if isinstance(exc, DomainError):
-        return to_response(DetailError(domain_status(exc), exc.message))
+        return to_response(wrapped(exc) if wraps_refusals else DetailError(domain_status(exc), exc.message))
     if isinstance(exc, OutcomeUnknown):
         return unavailable("The database connection was lost while the change was being committed: "
                            "it may or may not have been applied. Read the current state before "
@@ -137,7 +141,7 @@ def unavailable(message: str) -> Response:
 
 
 async def handle(request: Request, exc: Exception) -> Response:
-    return to_response(exc)
+    return to_response(exc, getattr(request.state, WRAPS_REFUSALS, False))
 
 
 async def http_exception(request: Request, exc: Exception) -> Response:

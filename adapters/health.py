@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
@@ -31,6 +31,9 @@ from orgledger.projections.store import Cursor
 
 from . import postgres
 
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
 BUDGET = 2.0  # seconds: the whole answer, the store's question included
 
 
@@ -41,7 +44,7 @@ class Snapshot:
     failures: list[Failure] = field(default_factory=list)
 
 
-def read_through_runtime(runtime: Any) -> Snapshot:
+def read_through_runtime(runtime: Runtime) -> Snapshot:
     """SQLite (and the in-memory store of tests): local files, read as the requests read them."""
     head = runtime.ledger.recorder.max_notification_id() or 0
     with runtime.store.transaction(commit=False) as cur:
@@ -56,7 +59,7 @@ def _views(cur: Cursor, head: int, projections: Any) -> Snapshot:
 class PostgresProbe:
     """The readiness question on a connection of its own, opened again after any error."""
 
-    def __init__(self, runtime: Any) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.settings = runtime.settings
         self.projections = runtime.projector.projections
         self.events_table = runtime.ledger.recorder.events_table_name
@@ -162,7 +165,7 @@ class Readiness:
             closer()
 
 
-def readiness_for(runtime: Any) -> Readiness:
+def readiness_for(runtime: Runtime) -> Readiness:
     if runtime.settings.backend == "postgres":
         read: Callable[[], Snapshot] = PostgresProbe(runtime)
     else:

@@ -12,6 +12,7 @@ import msgspec
 from starlette.responses import Response
 
 from orgledger.application.idempotency import Claim, IdempotencyKeyInUse, pending_claim
+from orgledger.application.ledger import OrgLedger
 from orgledger.domain.idempotency import IdempotentRequest
 
 from .auth import Caller
@@ -25,7 +26,7 @@ MAX_KEY_LENGTH = 255
 SECRET_FIELDS = ("key",)
 
 
-def run_idempotent(ledger: Any, route: str, caller: Caller, actor: Actor, key: str, data: Any,
+def run_idempotent(ledger: OrgLedger, route: str, caller: Caller, actor: Actor, key: str, data: Any,
                    respond: Callable[[], Response]) -> Response:
     if not 0 < len(key) <= MAX_KEY_LENGTH or not key.isprintable():
         raise DetailError(400, f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters")

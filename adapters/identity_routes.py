@@ -28,8 +28,7 @@ def _key_fields(done: Done, key_alias: str | None) -> dict[str, Any]:
 
 
 def new_user(call: Call, body: rq.NewUserRequest) -> dict[str, Any]:
-    runtime = call.runtime
-    done = runtime.ledger.create_user(CreateUser(
+    done = call.ledger.create_user(CreateUser(
         actor=call.actor,
         user_id=body.user_id,
         user_email=body.user_email,
@@ -41,32 +40,25 @@ def new_user(call: Call, body: rq.NewUserRequest) -> dict[str, Any]:
         key_alias=body.key_alias,
         duration=body.duration,
     ))
-    if call.settle(done):
-        with runtime.read() as cur:
-            user = runtime.organizations.users(cur, done.user_ids)[0]
-    else:
-        user = decided.user(done.of(User)[0])
-    return {**user, **_key_fields(done, body.key_alias)}
+    call.settle(done)
+    return {**decided.user(done.of(User)[0]), **_key_fields(done, body.key_alias)}
 
 
 def user_info(call: Call, query: rq.UserInfoQuery) -> dict[str, Any]:
-    runtime = call.runtime
     user_id = query.user_id or call.caller.user_id
-    with runtime.read() as cur:
-        users = runtime.organizations.users(cur, [user_id]) if user_id else []
-        if not users:
-            raise DetailError(404, f"User not found for user_id={user_id}")
-        keys = runtime.keys.keys_of_user(cur, user_id)
+    found = call.queries.user_with_keys(user_id) if user_id else None
+    if found is None:
+        raise DetailError(404, f"User not found for user_id={user_id}")
+    user, keys = found
     listed = [{k: v for k, v in key.items() if k != "revoked"} for key in keys]
-    return {"user_id": user_id, "user_info": users[0], "keys": listed, "teams": []}
+    return {"user_id": user_id, "user_info": user, "keys": listed, "teams": []}
 
 
 def generate_key(call: Call, body: rq.GenerateKeyRequest) -> dict[str, Any]:
-    runtime = call.runtime
     caller = call.caller
     # A non-admin's key is theirs; only an admin issues keys that belong to nobody.
     user_id = body.user_id or (None if caller.is_proxy_admin else caller.user_id)
-    done = runtime.ledger.generate_key(GenerateKey(
+    done = call.ledger.generate_key(GenerateKey(
         actor=call.actor,
         user_id=user_id,
         key_alias=body.key_alias,
@@ -84,8 +76,7 @@ def generate_key(call: Call, body: rq.GenerateKeyRequest) -> dict[str, Any]:
 
 
 def delete_keys(call: Call, body: rq.KeyRequest) -> dict[str, Any]:
-    runtime = call.runtime
-    done = runtime.ledger.delete_keys(DeleteKeys(actor=call.actor, keys=body.keys))
+    done = call.ledger.delete_keys(DeleteKeys(actor=call.actor, keys=body.keys))
     call.settle(done)
     return {"deleted_keys": body.keys}
 

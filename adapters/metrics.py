@@ -12,7 +12,7 @@ import functools
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import Recording
 from prometheus_client import (
@@ -30,6 +30,9 @@ from orgledger.application import retry
 from orgledger.projections import failures
 
 from .data_files import private_folder
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
 
 # `*_created` timestamps double the series count and dashboards do not use them.
 disable_created_metrics()
@@ -102,7 +105,7 @@ retry.command_observers.append(_observe_command)
 retry.conflict_observers.append(_observe_conflict)
 
 
-def store_metrics(runtime: Any) -> Iterator[Metric]:
+def store_metrics(runtime: Runtime) -> Iterator[Metric]:
     """Log head, each projection's position and its lag, read from the store now."""
     up = GaugeMetricFamily("orgledger_store_up", "1 when the last scrape could read the store, else 0.")
     try:
@@ -153,7 +156,7 @@ def store_metrics(runtime: Any) -> Iterator[Metric]:
 class _Scrape:
     """What one scrape exports: this process's (or all workers') series, then the store's."""
 
-    def __init__(self, runtime: Any) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
     def collect(self) -> Iterator[Metric]:
@@ -164,7 +167,7 @@ class _Scrape:
         yield from store_metrics(self.runtime)
 
 
-def exposition(runtime: Any) -> bytes:
+def exposition(runtime: Runtime) -> bytes:
     """The Prometheus text format of every series, for GET /metrics."""
     return generate_latest(_Scrape(runtime))  # type: ignore[arg-type]
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from orgledger.domain.values import BUDGET_FIELDS, ORG_ROLES, USER_ROLES
 
+from .errors import RequestValidationError, validation_errors
 from .limits import KEY_NAMES, MAX_LIST_ITEMS, MAX_MEMBERS_PER_CALL, Email, Id, IdList, JsonObject, Key, Money, Text, TextList
 
 OrgRole = Literal["org_admin", "internal_user", "internal_user_viewer"]
@@ -170,9 +171,13 @@ class OrganizationMemberAddRequest(Body):
         return member
 
     def members(self) -> list[OrgMember]:
-        """Raises pydantic's ValidationError, located as LiteLLM locates it."""
+        """The members, validated one by one: a refusal is located at the body's top level, as
+        LiteLLM locates it."""
         items = self.member if isinstance(self.member, list) else [self.member]
-        return [OrgMember.model_validate(item) for item in items]
+        try:
+            return [OrgMember.model_validate(item) for item in items]
+        except ValidationError as e:
+            raise RequestValidationError(validation_errors(e, "body")) from None
 
 
 class OrganizationMemberDeleteRequest(Body):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.responses import Response
+
 from orgledger.application.commands import (
     AddMembers,
     CreateOrg,
@@ -13,35 +15,12 @@ from orgledger.application.commands import (
     UpdateMember,
     UpdateOrg,
 )
-from orgledger.application.commands import Done
-from orgledger.domain.budget import Budget
-from orgledger.domain.errors import DomainError
-from orgledger.domain.membership import Membership
-from orgledger.domain.organization import Organization
-from orgledger.domain.user import User
 from orgledger.domain.values import BudgetLimits
-from orgledger.projections import decided
 
-from starlette.responses import Response
-
+from . import org_answers as answer
 from . import org_requests as rq
 from .endpoint import Call, route
-from .errors import (
-    DetailError,
-    RequestValidationError,
-    encode,
-    encoded_response,
-    streamed_response,
-    validation_errors,
-    wrapped,
-)
-from .read_cache import MAX_ENTRY_BYTES
-
-NEW_ORG_KEYS = (
-    "organization_id", "organization_alias", "budget_id", "spend", "metadata", "models", "created_by",
-    "updated_by", "users", "litellm_budget_table", "object_permission", "object_permission_id",
-    "created_at", "updated_at",
-)
+from .errors import DetailError, encoded_response, streamed_response
 
 
 def _limits(body: rq.LiteLLM_BudgetTable) -> BudgetLimits:
@@ -52,13 +31,8 @@ def _permission(body: rq.NewOrganizationRequest | rq.LiteLLM_OrganizationTableUp
     return body.object_permission.model_dump() if body.object_permission else None
 
 
-def _without_permission(org: dict[str, Any]) -> dict[str, Any]:
-    # Only GET /organization/info includes the permission object; the id is always there.
-    return {**org, "object_permission": None}
-
-
 def new_org(call: Call, body: rq.NewOrganizationRequest) -> dict[str, Any]:
-    done = call.runtime.ledger.create_org(CreateOrg(
+    done = call.ledger.create_org(CreateOrg(
         actor=call.actor,
         organization_alias=body.organization_alias,
         organization_id=body.organization_id,
@@ -68,12 +42,12 @@ def new_org(call: Call, body: rq.NewOrganizationRequest) -> dict[str, Any]:
         metadata=body.full_metadata(),
         object_permission=_permission(body),
     ))
-    org = _org_answer(call, done, done.organization_ids[0])
-    return {k: v for k, v in _without_permission(org).items() if k in NEW_ORG_KEYS}
+    call.settle(done)
+    return answer.new_org(done)
 
 
 def update_org(call: Call, body: rq.LiteLLM_OrganizationTableUpdate) -> dict[str, Any]:
-    done = call.runtime.ledger.update_org(UpdateOrg(
+    done = call.ledger.update_org(UpdateOrg(
         actor=call.actor,
         organization_id=body.organization_id,
         organization_alias=body.organization_alias,
@@ -83,113 +57,51 @@ def update_org(call: Call, body: rq.LiteLLM_OrganizationTableUpdate) -> dict[str
         object_permission=_permission(body),
         limits=_limits(body),
     ))
-    return _without_permission(_org_answer(call, done, body.organization_id))
-
-
-def _org_answer(call: Call, done: Done, organization_id: str) -> dict[str, Any]:
-    """The organization once `done` shows in the views; if they lag, as the command decided it
-    (with the members the views show)."""
-    runtime = call.runtime
-    if call.settle(done):
-        return runtime.org_after(done, organization_id)
-    with runtime.read() as cur:
-        shown = runtime.organizations.org(cur, organization_id)
-    org, budget = done.of(Organization)[0], done.of(Budget)[0]
-    return decided.org(org, budget, shown["members"] if shown else [])
+    # The answer lists the members, which the command did not decide on: those the views show.
+    members = call.queries.members(body.organization_id, shown=call.settle(done))
+    return answer.updated_org(done, members)
 
 
 def delete_orgs(call: Call, body: rq.DeleteOrganizationRequest) -> list[dict[str, Any]]:
-    runtime = call.runtime
-    runtime.sync()
-    with runtime.read() as cur:
-        before = {i: runtime.organizations.org(cur, i) for i in body.organization_ids}
-    if missing := [i for i, org in before.items() if org is None]:
-        # The answer shows each organization as it was; one that isn't there is not deleted.
-        raise DetailError(404, f"Organization={missing[0]} not found")
-    done = runtime.ledger.delete_orgs(DeleteOrgs(actor=call.actor, organization_ids=body.organization_ids))
+    done = call.ledger.delete_orgs(DeleteOrgs(actor=call.actor, organization_ids=body.organization_ids))
     call.settle(done)
-    return [{**_without_permission(before[i]), "members": [], "teams": []} for i in done.organization_ids]
+    return answer.deleted_orgs(done)
 
 
 def list_orgs(call: Call, query: rq.ListQuery) -> Response:
-    runtime = call.runtime
-    # Who may see what is part of the key: a non-admin sees only the organizations they belong to.
+    # A non-admin sees only the organizations they belong to.
     member = None if call.caller.is_proxy_admin else (call.caller.user_id or "")
-
-    def read() -> bytes | tuple[bytes, ...]:
-        # LiteLLM's list has no pages, so a long one is read, shaped and encoded a page at a
-        # time: what it holds at once is about its encoded size, not its objects' (some 10x).
-        chunks = [b"["]
-        with runtime.read() as cur:
-            for page in runtime.organizations.org_pages(cur, member=member, org_id=query.org_id,
-                                                        org_alias=query.org_alias):
-                if len(chunks) > 1:
-                    chunks.append(b",")
-                chunks.append(encode([_without_permission(o) for o in page])[1:-1])
-        chunks.append(b"]")
-        # A short answer is one body (and may be cached); a long one goes out chunk by chunk.
-        return b"".join(chunks) if sum(map(len, chunks)) <= MAX_ENTRY_BYTES else tuple(chunks)
-
-    body = runtime.reads.fetch(("list", member, query.org_id, query.org_alias), read)
-    return encoded_response(body) if isinstance(body, bytes) else streamed_response(body)
+    found = call.queries.org_list(member, query.org_id, query.org_alias)
+    return encoded_response(found) if isinstance(found, bytes) else streamed_response(found)
 
 
 def info_org(call: Call, query: rq.InfoQuery) -> Response:
     # The answer is the same for every caller allowed to ask (access.authorize decided that).
-    runtime = call.runtime
-
-    def read() -> bytes | None:
-        with runtime.read() as cur:
-            org = runtime.organizations.org(cur, query.organization_id)
-        return None if org is None else encode(org)
-
-    body = runtime.reads.fetch(("info", query.organization_id), read)
-    if body is None:
+    found = call.queries.org_info(query.organization_id)
+    if found is None:
         raise DetailError(404, "Organization not found")
-    return encoded_response(body)
+    return encoded_response(found)
 
 
 def deprecated_info(call: Call, body: rq.OrganizationRequest) -> list[dict[str, Any]]:
     if not body.organizations:
         raise DetailError(400, "Specify list of organization id's to query. Passed in=[]")
-    runtime = call.runtime
-    with runtime.read() as cur:
-        return runtime.organizations.raw_orgs(cur, body.organizations)
+    return call.queries.raw_orgs(body.organizations)
 
 
 def member_add(call: Call, body: rq.OrganizationMemberAddRequest) -> dict[str, Any]:
-    try:
-        members = body.members()
-    except Exception as e:  # pydantic's ValidationError, located at the body's top level
-        raise RequestValidationError(validation_errors(e, "body")) from None
-    runtime = call.runtime
-    command = AddMembers(
+    members = body.members()
+    done = call.ledger.add_members(AddMembers(
         actor=call.actor,
         organization_id=body.organization_id,
         members=[NewMember(role=m.role, user_id=m.user_id, user_email=m.user_email) for m in members],
-    )
-    try:
-        done = runtime.ledger.add_members(command)
-    except DomainError as e:
-        raise wrapped(e) from None
-    if not call.settle(done):
-        return {
-            "organization_id": body.organization_id,
-            "updated_users": [decided.user(u) for u in done.of(User)],
-            "updated_organization_memberships": [decided.membership(m) for m in done.of(Membership)],
-        }
-    with runtime.read() as cur:
-        view = runtime.organizations
-        return {
-            "organization_id": body.organization_id,
-            "updated_users": view.users(cur, done.user_ids),
-            "updated_organization_memberships": view.memberships(cur, body.organization_id, done.user_ids),
-        }
+    ))
+    call.settle(done)
+    return answer.added_members(done, body.organization_id)
 
 
 def member_update(call: Call, body: rq.OrganizationMemberUpdateRequest) -> dict[str, Any]:
-    runtime = call.runtime
-    done = runtime.ledger.update_member(UpdateMember(
+    done = call.ledger.update_member(UpdateMember(
         actor=call.actor,
         organization_id=body.organization_id,
         user_id=body.user_id,
@@ -197,34 +109,16 @@ def member_update(call: Call, body: rq.OrganizationMemberUpdateRequest) -> dict[
         role=body.role,
         max_budget_in_organization=body.max_budget_in_organization,
     ))
-    user_id = done.user_ids[0]
-    if not call.settle(done):
-        budgets = done.of(Budget)
-        return decided.membership(done.of(Membership)[0], budgets[0] if budgets else None)
-    with runtime.read() as cur:
-        membership = runtime.organizations.membership(cur, body.organization_id, user_id)
-    if membership is None:
-        raise DetailError(400, f"Member not found in organization={body.organization_id} for user_id={user_id}")
-    return membership
+    call.settle(done)
+    return answer.updated_member(done)
 
 
 def member_delete(call: Call, body: rq.OrganizationMemberDeleteRequest) -> dict[str, Any]:
-    runtime = call.runtime
-    view = runtime.organizations
-    runtime.sync()
-    with runtime.read() as cur:
-        ids = [body.user_id] if body.user_id else view.user_ids_by_email(cur, body.user_email or "")
-        before = view.membership(cur, body.organization_id, ids[0]) if len(ids) == 1 else None
-        org_exists = view.org(cur, body.organization_id) is not None
-    if before is None and len(ids) == 1 and org_exists:
-        # Not a member when we looked: refuse now rather than answer without the row.
-        raise DetailError(404, f"Member not found in organization for user_id={ids[0]}")
-    done = runtime.ledger.remove_member(RemoveMember(
+    done = call.ledger.remove_member(RemoveMember(
         actor=call.actor, organization_id=body.organization_id, user_id=body.user_id, user_email=body.user_email
     ))
     call.settle(done)
-    row = {k: v for k, v in (before or {}).items() if k not in ("user", "litellm_budget_table")}
-    return {**row, "user": None, "organization": None, "litellm_budget_table": None}
+    return answer.removed_member(done)
 
 
 ROUTES = [
@@ -235,7 +129,9 @@ ROUTES = [
     route("PATCH", "/organization/update", update_org, body=rq.LiteLLM_OrganizationTableUpdate),
     route("DELETE", "/organization/delete", delete_orgs, body=rq.DeleteOrganizationRequest),
     route("POST", "/organization/info", deprecated_info, name="info_post", body=rq.OrganizationRequest),
-    route("POST", "/organization/member_add", member_add, body=rq.OrganizationMemberAddRequest),
+    # LiteLLM answers member_add's refusals wrapped in its ProxyException (errors.wrapped).
+    route("POST", "/organization/member_add", member_add, body=rq.OrganizationMemberAddRequest,
+          wraps_refusals=True),
     route("PATCH", "/organization/member_update", member_update, body=rq.OrganizationMemberUpdateRequest),
     route("DELETE", "/organization/member_delete", member_delete, body=rq.OrganizationMemberDeleteRequest),
 ]

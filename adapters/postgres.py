@@ -14,7 +14,7 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -272,7 +272,7 @@ def setup_lock(settings: Settings) -> Iterator[None]:
             conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key(settings, "setup"),))
 
 
-def batch_fence(settings: Settings) -> Any:
+def batch_fence(settings: Settings) -> Callable[[Any], None]:
     """Serialises projector batches in the database: if two projectors ever overlap (a lost
     lock connection), the second reads the positions the first committed and skips those."""
     key = lock_key(settings, "batch")

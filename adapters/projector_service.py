@@ -111,11 +111,7 @@ class ProjectorService:
                 runtime.close()
 
     def _build(self) -> Runtime:
-        runtime = build_runtime(self.settings, role="projector")
-        if self.extra_projections:
-            runtime.projector.projections.extend(self.extra_projections)
-            runtime.projector.create_tables()
-        return runtime
+        return build_runtime(self.settings, role="projector", extra_projections=self.extra_projections)
 
     def _lead(self, runtime: Runtime, backoff: Backoff) -> None:
         key = postgres.lock_key(self.settings, "projector")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +27,12 @@ from orgledger.projections.base import Projection
 from orgledger.projections import rebuild
 from orgledger.projections.organizations import OrganizationsView
 from orgledger.projections.projector import Projector
-from orgledger.projections.store import ViewStore
+from orgledger.projections.store import Cursor, ViewStore
 
 from . import access, postgres
 from .data_files import prepare_sqlite_data
 from .auth import Authenticator, Caller
+from .queries import Queries
 from .read_cache import ReadCache, views_version
 from .settings import ConfigurationError, Settings
 
@@ -53,10 +54,12 @@ class Runtime:
     keys: KeysView
     # Answers of the read endpoints and callers of keys, valid until the views change.
     reads: ReadCache
+    # The questions requests ask of the views (through `reads`).
+    queries: Queries
     # True when this process keeps the views itself; False when a projector elsewhere does.
-    inline_projector: bool = True
+    inline_projector: bool
     # True when the views are a local SQLite file, which bounded reads may query on the event loop.
-    local_views: bool = False
+    local_views: bool
     # Projections whose tables an older orgledger created with another layout: only when built
     # without catching up (`orgledger check`); otherwise they were rebuilt on the way.
     outdated_views: tuple[str, ...] = ()
@@ -72,8 +75,8 @@ class Runtime:
         return True
 
     def sync(self) -> None:
-        """The views up to the log's head; raises ProjectionError or ViewsBehind if they cannot
-        get there (before a command decides: it is then answered 503, nothing applied)."""
+        """The views up to the log's head, for callers outside a request (the CLI, tests); raises
+        ProjectionError or ViewsBehind if they cannot get there."""
         self._reach(self.ledger.recorder.max_notification_id() or 0)
 
     def _reach(self, position: int) -> None:
@@ -84,20 +87,20 @@ class Runtime:
         else:
             self.projector.wait_for(position, timeout)
 
-    def read(self) -> Any:
+    def read(self) -> AbstractContextManager[Cursor]:
+        """A view transaction, for callers outside a request (the CLI, tests)."""
         return self.store.transaction(commit=False)
 
     def org_after(self, done: Done, organization_id: str) -> dict[str, Any]:
-        """The organization as the views show it once `done` is applied."""
+        """The organization as the views show it once `done` is applied (outside a request)."""
         self.settle(done.position)
-        with self.read() as cur:
-            org = self.organizations.org(cur, organization_id)
+        org = self.queries.org(organization_id)
         if org is None:
             # Deleted by a concurrent command after ours committed: answer what a read would.
             raise OrganizationNotFoundError(f"Organization not found for organization_id={organization_id}")
         return org
 
-    def projection(self, name: str) -> Any:
+    def projection(self, name: str) -> Projection:
         """The read model called `name` (as `orgledger projections status` lists them)."""
         return next(p for p in self.projector.projections if p.name == name)
 
@@ -105,7 +108,7 @@ class Runtime:
         return self.authenticator.authenticate(headers)
 
     def authorize(self, route: str, caller: Caller, body: dict[str, Any], query: dict[str, str]) -> None:
-        access.authorize(self, route, caller, body, query)
+        access.authorize(self.queries, route, caller, body, query)
 
     def close(self) -> None:
         self.reads.close()
@@ -194,36 +197,40 @@ def projection_classes() -> tuple[type[Projection], ...]:
 _create_lock = threading.Lock()
 
 
-def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api") -> Runtime:
-    """`role` "projector" sizes the PostgreSQL pools for the one process that keeps the views."""
+def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api",
+                  extra_projections: Sequence[Projection] = ()) -> Runtime:
+    """`role` "projector" sizes the PostgreSQL pools for the one process that keeps the views;
+    `extra_projections` are kept beside the standard read models (tests probe the projector so)."""
     if settings.backend == "sqlite":
         prepare_sqlite_data(settings.data_dir)
+    on_postgres = settings.backend == "postgres"
     with _create_lock, _setup(settings):
         ledger = OrgLedger(env=ledger_env(settings, role))
         if catch_up:  # `orgledger check` changes nothing
             # Before any command: they find users by email in the index alone.
             backfill_users_by_email(ledger)
         store = ViewStore(view_datastore(settings, role))
-        organizations = OrganizationsView()
-        keys = KeysView()
-        projector = Projector(ledger, store, [organizations, keys, *(cls() for cls in EXTRA_PROJECTIONS)])
+        organizations, keys = OrganizationsView(), KeysView()
+        extras = [cls() for cls in EXTRA_PROJECTIONS]
+        projector = Projector(
+            ledger, store, [organizations, keys, *extras, *extra_projections],
+            # One projector keeps the views (`projections run`, or the one `serve` starts); a
+            # process that serves requests only waits for it to reach its own writes.
+            fence=postgres.batch_fence(settings) if on_postgres else None,
+            local_progress=postgres.local_progress(settings) if on_postgres else None,
+        )
         outdated = _current_layouts(ledger, store, projector, rebuild_outdated=catch_up)
-    runtime = Runtime(settings, ledger, store, projector, organizations,
-                      Authenticator(settings.master_key or ""), keys,
-                      ReadCache(views_version(store, projector.projections),
-                                max_bytes=settings.read_cache_mb * 1024 * 1024))
-    runtime.outdated_views = outdated
-    runtime.authenticator.resolve_virtual_key = access.VirtualKeys(runtime)
-    runtime.local_views = settings.backend == "sqlite"
-    if settings.backend == "postgres":
-        # One projector keeps the views (`projections run`, or the one `serve` starts);
-        # this process only waits for it to reach its own writes.
-        runtime.inline_projector = False
-        projector.fence = postgres.batch_fence(settings)
-        projector.local_progress = postgres.local_progress(settings)
-    elif catch_up:  # `orgledger check` looks at the views as they are
+    reads = ReadCache(views_version(store, projector.projections), max_bytes=settings.read_cache_mb * 1024 * 1024)
+    audit = next(p for p in extras if isinstance(p, AuditView))
+    queries = Queries(store, organizations, keys, audit, reads)
+    runtime = Runtime(
+        settings, ledger, store, projector, organizations,
+        Authenticator(settings.master_key or "", access.VirtualKeys(queries)), keys, reads, queries,
+        inline_projector=not on_postgres, local_views=settings.backend == "sqlite", outdated_views=outdated,
+    )
+    if not on_postgres and catch_up:  # `orgledger check` looks at the views as they are
         # Serving starts even if the views cannot catch up: readiness reports it.
-        runtime.settle(runtime.ledger.recorder.max_notification_id() or 0)
+        runtime.settle(ledger.recorder.max_notification_id() or 0)
     return runtime
 
 

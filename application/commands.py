@@ -117,7 +117,8 @@ class NewKey:
 @dataclass(frozen=True)
 class Done:
     """What a command did: the log position to wait for, the ids it touched, and the
-    aggregates it decided on, as saved (answers are built from them when the views lag)."""
+    aggregates it decided on, as saved (its answer is built from them); `previous` holds those
+    a command answers as they were before it (a delete shows what it deleted)."""
 
     position: int
     organization_ids: list[str] = field(default_factory=list)
@@ -125,6 +126,10 @@ class Done:
     new_key: NewKey | None = None
     tokens: list[str] = field(default_factory=list)
     decided: tuple[Any, ...] = ()
+    previous: tuple[Any, ...] = ()
 
     def of(self, cls: type[T]) -> list[T]:
         return [a for a in self.decided if isinstance(a, cls)]
+
+    def previous_of(self, cls: type[T]) -> list[T]:
+        return [a for a in self.previous if isinstance(a, cls)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 from uuid import uuid4
 
@@ -128,7 +129,18 @@ class OrgLedger(IdentityCommands, IdempotentRequests, Lookups, Application):
         # of joins the delete would otherwise lose every race (adapters/persistence/fences.py).
         fenced = [Organization.create_id(organization_id) for organization_id in cmd.organization_ids]
         with self.recorder.fence(fenced):  # type: ignore[attr-defined]
-            return self._delete_orgs(cmd)
+            done = self._delete_orgs(cmd)
+        return replace(done, previous=self._as_deleted(done.organization_ids))
+
+    def _as_deleted(self, organization_ids: list[str]) -> tuple[Any, ...]:
+        """Each organization at the version before its deletion (no event follows a deletion),
+        with its budget: what the delete answers."""
+        shown: list[Any] = []
+        for organization_id in organization_ids:
+            deleted = self.repository.get(Organization.create_id(organization_id))
+            org = self.repository.get(deleted.id, version=deleted.version - 1)
+            shown += [org, self.repository.get(Budget.create_id(org.budget_id))]
+        return tuple(shown)
 
     def _delete_orgs(self, cmd: DeleteOrgs) -> Done:
         # In the order decided, so the saved events are in timestamp order (audit relies on it).
@@ -231,6 +243,7 @@ class OrgLedger(IdentityCommands, IdempotentRequests, Lookups, Application):
         org = self._active_org(cmd.organization_id, InvalidRequestError)
         membership = self._active_membership(org, cmd.user_id, cmd.user_email)
         changed: list[Any] = []
+        shown: list[Any] = []  # not changed, but in the answer
         # The budget is decided first and saved first, the membership's events after it: the
         # log then stays in timestamp order (audit relies on it).
         new_budget_id = None
@@ -243,6 +256,8 @@ class OrgLedger(IdentityCommands, IdempotentRequests, Lookups, Application):
                 budget = self.repository.get(Budget.create_id(membership.budget_id))
                 budget.update(limits, cmd.actor)
             changed.append(budget)
+        elif membership.budget_id is not None:
+            shown.append(self.repository.get(Budget.create_id(membership.budget_id)))
         if cmd.role is not None:
             membership.change_role(cmd.role, cmd.actor)
         if new_budget_id is not None:
@@ -252,7 +267,7 @@ class OrgLedger(IdentityCommands, IdempotentRequests, Lookups, Application):
             self._save(*changed, membership, condition=condition),
             organization_ids=[cmd.organization_id],
             user_ids=[membership.user_id],
-            decided=(membership, *changed),
+            decided=(membership, *changed, *shown),
         )
 
     @retry_on_conflict
@@ -266,6 +281,8 @@ class OrgLedger(IdentityCommands, IdempotentRequests, Lookups, Application):
             self._save(membership, condition=condition),
             organization_ids=[cmd.organization_id],
             user_ids=[membership.user_id],
+            # The answer is the membership as it was.
+            previous=(self.repository.get(membership.id, version=membership.version - 1),),
         )
 
     # Helpers.

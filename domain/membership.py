@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -41,6 +42,19 @@ class Membership(Aggregate):
         self.role = role
         self.budget_id: str | None = None
         self.removed = False
+        self._joined_on: datetime | None = None  # see joined_on
+
+    @property
+    def joined_on(self) -> datetime:
+        """When the member last joined (a rejoin starts a new membership row, as in LiteLLM)."""
+        return self._joined_on or self.modified_on
+
+    def _keep_joined_on(self) -> None:
+        # An event's method runs before the aggregate takes the event's time: while no later
+        # event has come, the time of the (re)join is the aggregate's modified_on; the first one
+        # that comes keeps it.
+        if self._joined_on is None:
+            self._joined_on = self.modified_on
 
     def rejoin(self, organization: Organization, role: str, actor: Actor) -> None:
         """Add a removed member back; an active member cannot be added twice."""
@@ -57,6 +71,7 @@ class Membership(Aggregate):
         self.role = role
         self.budget_id = None
         self.removed = False
+        self._joined_on = None
 
     def _key(self) -> dict[str, str]:
         return {"organization_id": self.organization_id, "user_id": self.user_id}
@@ -75,6 +90,7 @@ class Membership(Aggregate):
 
     @event("RoleChanged")
     def _role_changed(self, organization_id: str, user_id: str, role: str, actor: Actor) -> None:
+        self._keep_joined_on()
         self.role = role
 
     def set_budget(self, budget_id: str, actor: Actor) -> None:
@@ -84,6 +100,7 @@ class Membership(Aggregate):
 
     @event("MemberBudgetChanged")
     def _budget_changed(self, organization_id: str, user_id: str, budget_id: str, actor: Actor) -> None:
+        self._keep_joined_on()
         self.budget_id = budget_id
 
     def remove(self, actor: Actor) -> None:
@@ -93,6 +110,7 @@ class Membership(Aggregate):
     # v2 records the role the member held, so the audit trail says what access was taken away.
     @event("MemberRemoved")
     def _removed(self, organization_id: str, user_id: str, role: str | None, actor: Actor) -> None:
+        self._keep_joined_on()
         self.removed = True
 
     @staticmethod

@@ -1,7 +1,8 @@
 """Answers built from what a command decided (its aggregates), in the views' wire shapes.
 
-Used when a committed command's views could not catch up in time: the change happened, so the
-caller is told so, from the aggregates as saved rather than from views that do not show it yet."""
+A command's answer comes from the aggregates as it saved them, not from a read of the views
+after it: the same rows the views show once they apply its events (the projections shape both
+with organization_shapes.py), and the same answer when the views cannot catch up in time."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def membership(member: Membership, budget: Budget | None = None) -> dict[str, An
     shape = membership_shape({
         "user_id": member.user_id, "organization_id": member.organization_id,
         "user_role": member.role, "spend": 0.0, "budget_id": member.budget_id,
-        "created_at": iso(member.created_on), "updated_at": iso(member.modified_on),
+        "created_at": iso(member.joined_on), "updated_at": iso(member.modified_on),
     })
     if budget is not None:
         shape["litellm_budget_table"] = budget_shape(_budget_row(budget))

@@ -45,7 +45,8 @@ class Projector:
     """Applies logged events to projections; each batch and its position commit together."""
 
     def __init__(
-        self, app: Any, store: ViewStore, projections: Sequence[Projection], batch_size: int = BATCH_SIZE
+        self, app: Any, store: ViewStore, projections: Sequence[Projection], batch_size: int = BATCH_SIZE, *,
+        fence: Callable[[Cursor], None] | None = None, local_progress: LocalProgress | None = None,
     ) -> None:
         self.app = app
         self.store = store
@@ -63,9 +64,9 @@ class Projector:
         self._applied_to: tuple[str, ...] = ()
         self.observers: list[Callable[[Projection, int], None]] = []
         # Run first in every batch transaction; PostgreSQL uses it to serialise projectors.
-        self.fence: Callable[[Cursor], None] | None = None
+        self.fence = fence
         # Shared with the other projectors of this process on the same views (PostgreSQL).
-        self.local_progress: LocalProgress | None = None
+        self.local_progress = local_progress
         # The failure this projector is retrying (position keys, position) and its attempts, for
         # one log line per episode; and whether projection_failures may hold rows to clear
         # (unknown at start: an earlier process may have left some).

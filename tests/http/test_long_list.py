@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from orgledger.adapters import org_routes
+from orgledger.adapters import queries
 from orgledger.adapters.runtime import Runtime
 from orgledger.projections import organization_queries
 from tests.conftest import ADMIN
@@ -38,7 +38,7 @@ def test_a_long_list_is_streamed_identical_and_not_cached(client: TestClient, ru
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     # Pages of 2 organizations, and any answer over 1,000 bytes counts as long.
     monkeypatch.setattr(organization_queries, "ORGS_PAGE", 2)
-    monkeypatch.setattr(org_routes, "MAX_ENTRY_BYTES", 1000)
+    monkeypatch.setattr(queries, "MAX_ENTRY_BYTES", 1000)
     hits = runtime.reads.hits
     streamed = [client.get("/organization/list", headers=ADMIN) for _ in range(2)]
     assert runtime.reads.hits == hits  # read each time, never cached
