@@ -71,7 +71,9 @@ ERROR_SCHEMAS: dict[str, dict[str, Any]] = {
             "msg": {"type": "string", "title": "Message"},
             "type": {"type": "string", "title": "Error Type"},
             "input": {"title": "Input"},
-            "ctx": {"type": "object", "title": "Context"},
+            # Free-form, as FastAPI's own; said outright, since openapi-generator -g python has no
+            # value type for an object with neither properties nor additionalProperties.
+            "ctx": {"type": "object", "title": "Context", "additionalProperties": True},
         },
     },
 }

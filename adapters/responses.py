@@ -31,7 +31,10 @@ class LiteLLM_OrganizationMembershipTable(BaseModel):
     budget_id: str | None = None
     created_at: datetime
     updated_at: datetime
-    user: Any | None = None
+    # LiteLLM's Optional[Any]. Any already takes null, and `Any | None` would be written as
+    # anyOf [{}, null], which openapi-generator -g python decodes through a model named "AnyOf"
+    # that does not exist; plain Any is written {} (same values, null default).
+    user: Any = None
     litellm_budget_table: LiteLLM_BudgetTable | None = None
 
 

@@ -100,6 +100,20 @@ def test_no_nullable_object_defaults_to_anything_but_null(document: dict[str, An
     assert wrong == []
 
 
+def test_no_schema_leaves_the_python_generator_without_a_type(document: dict[str, Any]) -> None:
+    # openapi-generator -g python decodes anyOf [{}, ...] through a model named "AnyOf" that does
+    # not exist ("Failed to lookup model in createImportMapOfSet AnyOf"), and finds no value type
+    # for an object with neither properties nor additionalProperties ("Codegen property is null").
+    # {} alone takes any value, null included; additionalProperties: true keeps an object free-form.
+    union_with_anything = [where for where, node in subschemas(document)
+                           for key in ("anyOf", "oneOf") if isinstance(node.get(key), list) and {} in node[key]]
+    untyped_object = [where for where, node in subschemas(document)
+                      if node.get("type") == "object" or isinstance(node.get("type"), list) and "object" in node["type"]
+                      if not {"properties", "additionalProperties", "patternProperties"} & node.keys()]
+    assert union_with_anything == []
+    assert untyped_object == []
+
+
 def test_links_name_operations_and_parameters_that_exist(document: dict[str, Any]) -> None:
     by_id = {op["operationId"]: op for item in document["paths"].values() for op in item.values()}
     found = 0
