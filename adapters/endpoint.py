@@ -35,14 +35,12 @@ VIEWS_LAG_HEADER = "X-OrgLedger-Views-Lag"
 
 @dataclass
 class Call:
-    """One authenticated request, as a handler sees it: who asks, what, and the two things a
-    handler may ask in turn, the ledger (one command) and the queries (reads of the views)."""
+    """One authenticated request, as a handler sees it: who asks, and what it may ask in turn,
+    the ledger (one command) and the queries (reads of the views)."""
 
     runtime: Runtime
     caller: Caller
     actor: Actor
-    body: dict[str, Any]
-    query: dict[str, str]
     # The committed position the views had not shown when the answer was made, if any.
     views_lag: int | None = None
 
@@ -143,8 +141,6 @@ def endpoint(route: str, handler: Handler[M], *, body: type[M] | None = None,
                 runtime=runtime,
                 caller=caller,
                 actor=caller.actor(author, getattr(request.state, "request_id", None)),
-                body=data if isinstance(data, dict) else {},
-                query=query_params,
             )
             request.state.actor = call.actor  # the request log names who acted
 
