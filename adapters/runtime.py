@@ -28,7 +28,7 @@ from orgledger.projections.organizations import OrganizationsView
 from orgledger.projections.projector import Projector
 from orgledger.projections.store import ViewStore
 
-from . import access, postgres
+from . import access, postgres, sqlite_workers
 from .data_files import prepare_sqlite_data
 from .auth import Authenticator, Caller
 from .read_cache import ReadCache, views_version
@@ -166,11 +166,6 @@ def ledger_env(settings: Settings, role: str = "api") -> dict[str, str]:
 def check_servable(settings: Settings, workers: int) -> None:
     """Refuse configurations that would serve wrong answers, before any port is opened."""
     ledger_env(settings)
-    if settings.backend == "sqlite" and workers > 1:
-        raise ConfigurationError(
-            "--workers > 1 needs PostgreSQL (set DATABASE_URL): with SQLite each worker would keep "
-            "its own copy of the read models. Use --workers 1 on SQLite."
-        )
     old_default = Path("data", "events.db")
     if (settings.backend == "sqlite" and settings.default_data_dir and old_default.is_file()
             and not (settings.data_dir / "events.db").exists()):
@@ -252,6 +247,8 @@ def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api
         runtime.inline_projector = False
         projector.fence = postgres.batch_fence(settings)
         projector.local_progress = postgres.local_progress(settings)
+    elif sqlite_workers.projector_elsewhere(settings, role):
+        sqlite_workers.follow_projector(runtime)  # serve --workers N: its supervisor's projector
     elif catch_up:  # `orgledger check` looks at the views as they are
         # Serving starts even if the views cannot catch up: readiness reports it.
         runtime.settle(runtime.ledger.recorder.max_notification_id() or 0)
@@ -277,4 +274,6 @@ def _current_layouts(ledger: OrgLedger, store: ViewStore, projector: Projector, 
 
 
 def _setup(settings: Settings) -> AbstractContextManager[None]:
+    if settings.backend == "sqlite":
+        return sqlite_workers.setup_lock(settings)
     return postgres.setup_lock(settings) if settings.backend == "postgres" else nullcontext()
