@@ -104,8 +104,10 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
 
             projector = SQLiteProjectorService(settings).start()
     logging.getLogger("orgledger").info("store: %s", store_location(settings))
+    from . import spread_workers
+
     try:
-        uvicorn.run(
+        (spread_workers.run if workers > 1 else uvicorn.run)(
             "orgledger.adapters.http:create_app",
             factory=True,
             host=host,
