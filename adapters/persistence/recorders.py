@@ -34,6 +34,7 @@ from orgledger.application.deadline import DeadlineExceeded, OutcomeUnknown
 
 from .fences import LocalFences, fence_key, hold_postgres_fences
 from .sqlite_fences import FENCES_DDL, SQLiteFences
+from .write_turn import WriteTurn
 from .group_commit import Append, GroupCommit
 
 
@@ -83,8 +84,9 @@ class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.group = GroupCommit(self.write_batch)
+        self.write_turn = WriteTurn(self.datastore.pool.db_name)
         # In the database, not in memory: `serve --workers N` writes from several processes.
-        self.fences = SQLiteFences(self.datastore)
+        self.fences = SQLiteFences(self.datastore, self.write_turn)
 
     def construct_create_table_statements(self) -> list[str]:
         return [*super().construct_create_table_statements(), FENCES_DDL]
@@ -97,7 +99,7 @@ class GuardedSQLiteRecorder(SQLiteApplicationRecorder):
 
     def write_batch(self, batch: list[Append]) -> None:
         """Every append in one transaction, each in a savepoint of its own (group_commit.py)."""
-        with self.datastore.get_connection(commit=True) as conn:
+        with self.write_turn(), self.datastore.get_connection(commit=True) as conn:
             c = conn.cursor()
             try:
                 self._write_appends(c, batch)

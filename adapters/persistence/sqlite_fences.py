@@ -18,7 +18,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -35,8 +35,10 @@ LEASE_SECONDS = 15.0
 
 
 class SQLiteFences:
-    def __init__(self, datastore: Any, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, datastore: Any, write_turn: Callable[[], AbstractContextManager[None]],
+                 clock: Callable[[], float] = time.time) -> None:
         self.datastore = datastore
+        self.write_turn = write_turn
         # Wall-clock time: the processes that read a lease's expiry share the machine's clock.
         self.clock = clock
 
@@ -72,7 +74,7 @@ class SQLiteFences:
             )
 
     def _write(self, statements: Callable[[Any], Any]) -> None:
-        with self.datastore.get_connection(commit=True) as conn:
+        with self.write_turn(), self.datastore.get_connection(commit=True) as conn:
             c = conn.cursor()
             try:
                 c.execute("BEGIN IMMEDIATE")
