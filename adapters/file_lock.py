@@ -18,7 +18,8 @@ from pathlib import Path
 from .data_files import FILE_MODE, tighten
 
 
-def _open(path: Path) -> int:
+def open_lock_file(path: Path) -> int:
+    """A descriptor of `path`, created 0600 (or made 0600, as the data files are)."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
     tighten(path)
     return fd
@@ -38,7 +39,7 @@ class ExclusiveFileLock:
     def try_acquire(self) -> bool:
         if self._fd is not None:
             return True
-        fd = _open(self.path)
+        fd = open_lock_file(self.path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -60,7 +61,7 @@ def is_held(path: Path) -> bool:
     """Whether some open file holds the exclusive lock on `path` (this process's included)."""
     if not path.exists():
         return False
-    fd = _open(path)
+    fd = open_lock_file(path)
     try:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -73,7 +74,7 @@ def is_held(path: Path) -> bool:
 @contextmanager
 def exclusively(path: Path) -> Iterator[None]:
     """Wait for the lock on `path`, hold it for the block."""
-    fd = _open(path)
+    fd = open_lock_file(path)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

@@ -89,7 +89,7 @@ class SQLiteProjectorService:
                 try:
                     if runtime is None:
                         runtime = build_runtime(self.settings, role="projector")
-                    self._follow(runtime)
+                    self._follow(runtime, backoff)
                 except Exception as e:  # a projector that dies leaves every writer waiting: never die
                     self.state = "failed"
                     log.error("projector: failed (%s); retrying, at most %gs apart", short(e),
@@ -99,7 +99,7 @@ class SQLiteProjectorService:
             if runtime is not None:
                 runtime.close()
 
-    def _follow(self, runtime: Runtime) -> None:
+    def _follow(self, runtime: Runtime, failed: Backoff) -> None:
         log_version = SQLiteDataVersion(str(self.settings.data_dir / "events.db"))
         try:
             seen = None
@@ -116,6 +116,7 @@ class SQLiteProjectorService:
                         runtime.projector.catch_up()
                         self.state = "active"
                         stuck.reset()
+                        failed.reset()
                         due = now + self.poll
                     except ProjectionError:
                         # Recorded and logged by the projector; a standby would fail on it too.

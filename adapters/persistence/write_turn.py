@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..file_lock import open_lock_file
+
 LOCK_FILE = "write.lock"
 
 
@@ -29,7 +31,7 @@ class WriteTurn:
         self._threads = threading.Lock()
         self._fd: int | None = None
         if db_name != ":memory:" and not db_name.startswith("file:"):
-            self._fd = os.open(Path(db_name).with_name(LOCK_FILE), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._fd = open_lock_file(Path(db_name).with_name(LOCK_FILE))
             # The recorder that owns this has no close of its own.
             weakref.finalize(self, os.close, self._fd)
 
