@@ -50,14 +50,16 @@ class WatchedViews(LocalProgress):
         try:
             connection = sqlite3.connect(self.db_name, uri=True, check_same_thread=False,
                                          isolation_level=None)
-        except sqlite3.Error:
+            try:
+                self._look(connection.cursor())
+            finally:
+                connection.close()
+        except BaseException:
+            # The next waiter starts another (meanwhile the waiters still ask the views
+            # themselves every 50 ms, in Projector.wait_for).
             with self._changed:
                 self._watching = False
             raise
-        try:
-            self._look(connection.cursor())
-        finally:
-            connection.close()
 
     def _look(self, cursor: sqlite3.Cursor) -> None:
         seen = None
@@ -67,7 +69,7 @@ class WatchedViews(LocalProgress):
             if not self._wanted.wait(IDLE_EXIT):
                 with self._changed:
                     if not self._waiters:
-                        self._watching = False
+                        self._watching = False  # before the lock is let go: see wait()
                         return
             version = cursor.execute("PRAGMA data_version").fetchone()[0]
             if version != seen:
