@@ -93,9 +93,10 @@ def test_commands_wait_for_the_projector_and_a_second_one_waits_then_takes_over(
     with pytest.raises(ViewsBehind):
         worker.projector.wait_for(create(worker, "o1"), timeout=0.3)
     first = SQLiteProjectorService(settings, lock_retry=0.05).start()
-    second = SQLiteProjectorService(settings, lock_retry=0.05).start()
+    second = SQLiteProjectorService(settings, lock_retry=0.05)
     try:
         assert first.active.wait(20)
+        second.start()
         worker.projector.wait_for(create(worker, "o2"), timeout=20)
         time.sleep(0.2)
         assert second.state == "waiting" and not second.active.is_set()
