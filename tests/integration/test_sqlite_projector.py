@@ -7,6 +7,7 @@ import asyncio
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,9 +20,11 @@ from orgledger.adapters.runtime import Runtime, build_runtime
 from orgledger.adapters.settings import Settings
 from orgledger.adapters.sqlite_projector import SQLiteProjectorService
 from orgledger.adapters.sqlite_workers import ELSEWHERE_ENV, lock_path, projector_running
-from orgledger.application.commands import CreateOrg
+from orgledger.application.commands import AddMembers, CreateOrg, NewMember
 from orgledger.domain.values import Actor
 from orgledger.projections.failures import ViewsBehind
+from orgledger.projections.organizations import OrganizationsView
+from orgledger.projections.projector import Projector
 from tests.conftest import make_settings
 
 ADMIN = Actor(user_id="admin")
@@ -141,3 +144,50 @@ def test_readiness_is_503_while_no_process_holds_the_projector_lock(
     finally:
         projector.stop()
         readiness.close()
+
+
+def test_a_projector_beside_a_serve_that_keeps_its_own_views_applies_each_event_once(
+        settings: Settings) -> None:
+    """`serve --workers 1` on a folder another `serve --workers 2` also serves: two catch-ups that
+    overlap, each batch reading the positions under views.db's write lock."""
+    inline = build_runtime(settings)
+    projector = SQLiteProjectorService(settings).start()
+    errors: list[BaseException] = []
+
+    def write(n: int) -> None:
+        try:
+            for i in range(15):
+                org_id = f"o{n}-{i}"
+                inline.settle(create(inline, org_id))
+                added = inline.ledger.add_members(AddMembers(
+                    actor=ADMIN, organization_id=org_id,
+                    members=[NewMember(role="internal_user", user_id=f"u{n}-{i}-{j}") for j in range(3)]))
+                inline.settle(added.position)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    try:
+        assert projector.active.wait(20)
+        threads = [threading.Thread(target=write, args=(n,)) for n in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert errors == []
+        inline.projector.wait_for(inline.ledger.recorder.max_notification_id() or 0, timeout=20)
+    finally:
+        projector.stop()
+    try:
+        fresh = OrganizationsView(prefix="fresh_")
+        rebuild = Projector(inline.ledger, inline.store, [fresh])
+        rebuild.create_tables()
+        rebuild.catch_up()
+        assert rows(inline, inline.organizations) == rows(inline, fresh)
+        assert len(rows(inline, fresh)["orgs"]) == 45
+    finally:
+        inline.close()
+
+
+def rows(runtime: Runtime, view: OrganizationsView) -> dict[str, list[dict[str, object]]]:
+    with runtime.read() as cur:
+        return {name: cur.execute(f"SELECT * FROM {table} ORDER BY 1, 2").all() for name, table in view.t.items()}
