@@ -3,7 +3,7 @@
 uvicorn binds one socket that every worker accepts from. An idle worker's event loop accepts
 every connection waiting at that moment, so a client pool that opens its 16 keep-alive
 connections at once often has them all on one worker while the others idle, for as long as
-those connections live (measured: one run in three with `wrk -c16` on two workers). With a
+those connections live (about one run in three of `wrk -c16` against two workers, here). With a
 socket per worker on the same port, the kernel hashes each new connection to one of them.
 
 A worker that uvicorn starts again (after a crash, or SIGHUP) accepts on every socket, so the

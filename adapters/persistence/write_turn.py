@@ -6,7 +6,9 @@ milliseconds after the lock was free (2 to 3 ms on average per batch, measured, 
 0.3 ms this way). Writers first take an exclusive `flock` on `write.lock` beside the database:
 they queue in the kernel, which wakes the next one the moment the last one is done. The lock is
 released with the process that holds it, however it ends. SQLite's own lock still decides who
-writes: this only makes the hand-over prompt.
+writes: this only makes the hand-over prompt. Every writer takes this lock before SQLite's, never
+after, so the two cannot deadlock; a holder that hangs (SIGSTOP) holds up the others until it
+goes on or dies, as a transaction it had begun would.
 """
 
 from __future__ import annotations
