@@ -6,9 +6,11 @@ only wait for it to show their writes (views_watch.py). It holds an exclusive `f
 or `projections run`) waits for that lock instead of applying beside it, and takes it over when
 the holder ends, however it ends: the kernel drops the lock of a process that dies.
 
-SQLite has no LISTEN/NOTIFY. The projector asks events.db's `PRAGMA data_version`, which changes
-when any other connection commits, every millisecond while writes come in and every IDLE_POLL
-when none have for a second; a catch-up every `poll` seconds is the safety net. An event that a
+SQLite has no LISTEN/NOTIFY. A worker wakes the projector when it waits for the views
+(projector_wake.py); besides, the projector asks events.db's `PRAGMA data_version`, which changes
+when any other connection commits, every BUSY_POLL while writes come in and every IDLE_POLL when
+none have for a second (writers that do not wake it: the CLI, another `serve`); a catch-up every
+`poll` seconds is the safety net. An event that a
 projection cannot apply is retried with a capped backoff, holding the lock (as on PostgreSQL).
 
 Even two projectors that both applied (a `serve --workers 1`, which keeps its views itself, on
@@ -27,6 +29,7 @@ from orgledger.projections.failures import ProjectionError, short
 
 from .file_lock import ExclusiveFileLock
 from .projector_service import STUCK_BACKOFF, Backoff
+from .projector_wake import WakeListener
 from .read_cache import SQLiteDataVersion
 from .runtime import build_runtime
 from .sqlite_workers import lock_path
@@ -36,7 +39,7 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 log = logging.getLogger("orgledger.projector")
-BUSY_POLL = 0.001  # seconds between looks at the log while writes come in
+BUSY_POLL = 0.005  # seconds between looks at the log while writes come in
 IDLE_POLL = 0.02  # and once none came for IDLE_AFTER seconds
 IDLE_AFTER = 1.0
 FAILED_BACKOFF = (0.1, 5.0)
@@ -101,6 +104,7 @@ class SQLiteProjectorService:
 
     def _follow(self, runtime: Runtime, failed: Backoff) -> None:
         log_version = SQLiteDataVersion(str(self.settings.data_dir / "events.db"))
+        woken = WakeListener(self.settings.data_dir)
         try:
             seen = None
             changed_at = due = 0.0
@@ -122,6 +126,7 @@ class SQLiteProjectorService:
                         # Recorded and logged by the projector; a standby would fail on it too.
                         self.state = "stuck"
                         due = now + stuck.take()
-                self._stopping.wait(BUSY_POLL if now - changed_at < IDLE_AFTER else IDLE_POLL)
+                woken.wait(BUSY_POLL if now - changed_at < IDLE_AFTER else IDLE_POLL)
         finally:
+            woken.close()
             log_version.close()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .file_lock import exclusively, is_held
+from .projector_wake import WakeSender
 from .settings import Settings
 from .views_watch import WatchedViews
 
@@ -41,7 +42,8 @@ def follow_projector(runtime: Any) -> None:
     """Commands of this process wait for the projector elsewhere to show their writes."""
     runtime.inline_projector = False
     runtime.projector.local_progress = WatchedViews(
-        runtime.store.datastore.pool.db_name, [p.position_key for p in runtime.projector.projections])
+        runtime.store.datastore.pool.db_name, [p.position_key for p in runtime.projector.projections],
+        WakeSender(runtime.settings.data_dir).wake)
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from orgledger.projections.projector import LocalProgress
 
@@ -21,8 +21,10 @@ IDLE_EXIT = 5.0
 
 
 class WatchedViews(LocalProgress):
-    def __init__(self, db_name: str, position_keys: Sequence[str]) -> None:
+    def __init__(self, db_name: str, position_keys: Sequence[str],
+                 wake_projector: Callable[[], None] = lambda: None) -> None:
         super().__init__()
+        self.wake_projector = wake_projector
         # Projector.wait_for then waits on this object rather than polling the views itself
         # (it still asks them every 50 ms, should this thread fail).
         self.leading = True
@@ -33,6 +35,9 @@ class WatchedViews(LocalProgress):
         self._watching = False
 
     def wait(self, position: int, timeout: float) -> bool:
+        if self.position >= position:
+            return True
+        self.wake_projector()
         with self._changed:
             if self.position >= position:
                 return True
