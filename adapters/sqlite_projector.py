@@ -104,7 +104,12 @@ class SQLiteProjectorService:
 
     def _follow(self, runtime: Runtime, failed: Backoff) -> None:
         log_version = SQLiteDataVersion(str(self.settings.data_dir / "events.db"))
-        woken = WakeListener(self.settings.data_dir)
+        try:
+            woken: WakeListener | None = WakeListener(self.settings.data_dir)
+        except OSError as e:  # a folder where no FIFO can be made: the looks at the log remain
+            log.warning("projector: workers cannot wake it (%s); it looks at the log every %g s",
+                        short(e), BUSY_POLL)
+            woken = None
         try:
             seen = None
             changed_at = due = 0.0
@@ -126,7 +131,12 @@ class SQLiteProjectorService:
                         # Recorded and logged by the projector; a standby would fail on it too.
                         self.state = "stuck"
                         due = now + stuck.take()
-                woken.wait(BUSY_POLL if now - changed_at < IDLE_AFTER else IDLE_POLL)
+                pause = BUSY_POLL if now - changed_at < IDLE_AFTER else IDLE_POLL
+                if woken is not None:
+                    woken.wait(pause)
+                else:
+                    self._stopping.wait(pause)
         finally:
-            woken.close()
+            if woken is not None:
+                woken.close()
             log_version.close()
