@@ -42,7 +42,8 @@ def main() -> None:
 @click.option("--graceful-timeout", default=10, show_default=True, type=int,
               help="Seconds to finish requests in flight after SIGTERM.")
 @click.option("--no-projector", is_flag=True,
-              help="PostgreSQL: do not start a projector here (one runs elsewhere: `projections run`).")
+              help="Do not start a projector here (one runs elsewhere: `projections run`). "
+                   "SQLite with --workers 1 keeps its views itself unless this is given.")
 @click.option("--http", "http_impl", default="auto", show_default=True,
               type=click.Choice(["auto", "httptools", "h11"]),
               help="HTTP parser: auto takes httptools (C), h11 is pure Python.")
@@ -91,9 +92,22 @@ def serve(host: str, port: int, workers: int, graceful_timeout: int, no_projecto
 
         # In this (supervising) process, so N workers still mean one projector.
         projector = ProjectorService(settings).start()
+    if settings.backend == "sqlite":
+        from .sqlite_workers import ELSEWHERE_ENV
+
+        # One process keeps views.db for all the workers; they learn it before they start.
+        os.environ.pop(ELSEWHERE_ENV, None)
+        if workers > 1 or no_projector:
+            os.environ[ELSEWHERE_ENV] = "1"
+        if workers > 1 and not no_projector:
+            from .sqlite_projector import SQLiteProjectorService
+
+            projector = SQLiteProjectorService(settings).start()
     logging.getLogger("orgledger").info("store: %s", store_location(settings))
+    from . import spread_workers
+
     try:
-        uvicorn.run(
+        (spread_workers.run if workers > 1 else uvicorn.run)(
             "orgledger.adapters.http:create_app",
             factory=True,
             host=host,

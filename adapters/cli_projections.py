@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 from types import FrameType
+from typing import Any
 
 import click
 
@@ -17,11 +18,11 @@ def projections() -> None:
 
 @projections.command()
 def run() -> None:
-    """Keep the read models up to date (PostgreSQL); runs until SIGTERM or Ctrl-C.
+    """Keep the read models up to date; runs until SIGTERM or Ctrl-C.
 
-    Only one projector is active per schema: a second one waits for the first to stop."""
+    Only one projector is active per schema (PostgreSQL) or data folder (SQLite, for
+    `serve --no-projector`): a second one waits for the first to stop."""
     from .cli import fail, load_settings
-    from .projector_service import ProjectorService
     from .request_log import configure_logging
     from .runtime import ledger_env
 
@@ -30,11 +31,10 @@ def run() -> None:
         ledger_env(settings)
     except ConfigurationError as e:
         fail(str(e))
-    if settings.backend != "postgres":
-        fail("`projections run` needs PostgreSQL (set DATABASE_URL): on SQLite the serving "
-             "process keeps its read models itself.")
+    if settings.backend not in ("postgres", "sqlite"):
+        fail(f"`projections run` has nothing to keep on the {settings.backend} store")
     configure_logging(settings.log_format, settings.log_level)
-    service = ProjectorService(settings)
+    service = projector_service(settings)
 
     def stop(signum: int, frame: FrameType | None) -> None:
         service.stop()
@@ -42,3 +42,15 @@ def run() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     service.run()
+
+
+def projector_service(settings: Any) -> Any:
+    if settings.backend == "sqlite":
+        from .data_files import private_folder
+        from .sqlite_projector import SQLiteProjectorService
+
+        private_folder(settings.data_dir)
+        return SQLiteProjectorService(settings)
+    from .projector_service import ProjectorService
+
+    return ProjectorService(settings)

@@ -7,9 +7,10 @@ connection of its own with short timeouts (connect, statements, TCP), not throug
 pools, which may be the very thing that is stuck.
 
 Not ready (503) when the store cannot be read in time; when a projection records that it cannot
-apply an event (projections/failures.py), naming it, its position and the error; or when the
+apply an event (projections/failures.py), naming it, its position and the error; when the
 views are behind the log and have made no progress for `stall_seconds` (no projector running,
-or one that hangs)."""
+or one that hangs); or, on SQLite with the views kept by another process, when no process holds
+the projector's lock (commands would wait for a projector that is not there)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -29,7 +30,7 @@ from orgledger.projections import failures
 from orgledger.projections.failures import Failure
 from orgledger.projections.store import Cursor
 
-from . import postgres
+from . import postgres, sqlite_workers
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -42,13 +43,19 @@ class Snapshot:
     head: int
     positions: dict[str, int]
     failures: list[Failure] = field(default_factory=list)
+    no_projector: str | None = None  # why no projector keeps these views, if none does
 
 
 def read_through_runtime(runtime: Runtime) -> Snapshot:
     """SQLite (and the in-memory store of tests): local files, read as the requests read them."""
     head = runtime.ledger.recorder.max_notification_id() or 0
     with runtime.store.transaction(commit=False) as cur:
-        return _views(cur, head, runtime.projector.projections)
+        snapshot = _views(cur, head, runtime.projector.projections)
+    if not runtime.inline_projector and not sqlite_workers.projector_running(runtime.settings):
+        lock = sqlite_workers.lock_path(runtime.settings)
+        return replace(snapshot, no_projector=f"no projector holds {lock.name} in the data folder: "
+                                              "is `serve` (without --no-projector) or `projections run` running?")
+    return snapshot
 
 
 def _views(cur: Cursor, head: int, projections: Any) -> Snapshot:
@@ -150,6 +157,8 @@ class Readiness:
                          "error": f"projection {first.projection} cannot apply the event at position "
                                   f"{first.position}: {first.error}",
                          "stuck": [f.as_dict() for f in snapshot.failures]}
+        if snapshot.no_projector:
+            return 503, {**body, "status": "unhealthy", "error": snapshot.no_projector}
         behind = snapshot.head - min(snapshot.positions.values(), default=snapshot.head)
         idle = now - self._unchanged_since
         if behind > 0 and idle > self.stall_seconds:

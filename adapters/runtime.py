@@ -29,7 +29,7 @@ from orgledger.projections.organizations import OrganizationsView
 from orgledger.projections.projector import Projector
 from orgledger.projections.store import Cursor, ViewStore
 
-from . import access, postgres
+from . import access, postgres, sqlite_workers
 from .data_files import prepare_sqlite_data
 from .auth import Authenticator, Caller
 from .queries import Queries
@@ -136,11 +136,6 @@ def ledger_env(settings: Settings, role: str = "api") -> dict[str, str]:
 def check_servable(settings: Settings, workers: int) -> None:
     """Refuse configurations that would serve wrong answers, before any port is opened."""
     ledger_env(settings)
-    if settings.backend == "sqlite" and workers > 1:
-        raise ConfigurationError(
-            "--workers > 1 needs PostgreSQL (set DATABASE_URL): with SQLite each worker would keep "
-            "its own copy of the read models. Use --workers 1 on SQLite."
-        )
     old_default = Path("data", "events.db")
     if (settings.backend == "sqlite" and settings.default_data_dir and old_default.is_file()
             and not (settings.data_dir / "events.db").exists()):
@@ -204,6 +199,8 @@ def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api
     if settings.backend == "sqlite":
         prepare_sqlite_data(settings.data_dir)
     on_postgres = settings.backend == "postgres"
+    # serve --workers N on SQLite: the supervisor's projector keeps the views of this process.
+    elsewhere = sqlite_workers.projector_elsewhere(settings, role)
     with _create_lock, _setup(settings):
         ledger = OrgLedger(env=ledger_env(settings, role))
         if catch_up:  # `orgledger check` changes nothing
@@ -212,12 +209,15 @@ def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api
         store = ViewStore(view_datastore(settings, role))
         organizations, keys = OrganizationsView(), KeysView()
         extras = [cls() for cls in EXTRA_PROJECTIONS]
+        projections = [organizations, keys, *extras, *extra_projections]
         projector = Projector(
-            ledger, store, [organizations, keys, *extras, *extra_projections],
+            ledger, store, projections,
             # One projector keeps the views (`projections run`, or the one `serve` starts); a
             # process that serves requests only waits for it to reach its own writes.
             fence=postgres.batch_fence(settings) if on_postgres else None,
-            local_progress=postgres.local_progress(settings) if on_postgres else None,
+            local_progress=(postgres.local_progress(settings) if on_postgres
+                            else sqlite_workers.watched_views(settings, store, projections) if elsewhere
+                            else None),
         )
         outdated = _current_layouts(ledger, store, projector, rebuild_outdated=catch_up)
     reads = ReadCache(views_version(store, projector.projections), max_bytes=settings.read_cache_mb * 1024 * 1024)
@@ -226,9 +226,10 @@ def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api
     runtime = Runtime(
         settings, ledger, store, projector, organizations,
         Authenticator(settings.master_key or "", access.VirtualKeys(queries)), keys, reads, queries,
-        inline_projector=not on_postgres, local_views=settings.backend == "sqlite", outdated_views=outdated,
+        inline_projector=not (on_postgres or elsewhere), local_views=settings.backend == "sqlite",
+        outdated_views=outdated,
     )
-    if not on_postgres and catch_up:  # `orgledger check` looks at the views as they are
+    if runtime.inline_projector and catch_up:  # `orgledger check` looks at the views as they are
         # Serving starts even if the views cannot catch up: readiness reports it.
         runtime.settle(ledger.recorder.max_notification_id() or 0)
     return runtime
@@ -253,4 +254,6 @@ def _current_layouts(ledger: OrgLedger, store: ViewStore, projector: Projector, 
 
 
 def _setup(settings: Settings) -> AbstractContextManager[None]:
+    if settings.backend == "sqlite":
+        return sqlite_workers.setup_lock(settings)
     return postgres.setup_lock(settings) if settings.backend == "postgres" else nullcontext()

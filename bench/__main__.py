@@ -19,7 +19,7 @@ from typing import Any
 
 from orgledger.adapters.store_access import open_ledger
 
-from . import commands, dataset, growth, history, loadgen, peer, peer_report, reads, report
+from . import commands, dataset, growth, history, loadgen, peer, peer_report, reads, report, workers
 from .servers import orgledger_server
 from .stores import MASTER_KEY, fresh_store, open_runtime, postgres_unsupported
 
@@ -36,6 +36,7 @@ class Plan:
     read_seconds: float = 4.0
     growth_seconds: float = 20.0  # all sizes together, interleaved
     peer_seconds: float = 5.0  # each of 4 scenarios x 2 servers
+    workers_seconds: float = 5.0  # each of 3 scenarios x 2 servers (--workers 1 and 2)
     clients: int = 16
     big_orgs: int = 100_000  # x 10 events = the 1M-event log
     growth_orgs: tuple[int, ...] = (1_000, 10_000)  # and big_orgs, from the big log
@@ -47,11 +48,12 @@ class Plan:
         return self.big_orgs * EVENTS_PER_ORG
 
 
-QUICK = Plan(command_seconds=2, read_seconds=1, growth_seconds=3, peer_seconds=2, big_orgs=2_000,
+QUICK = Plan(command_seconds=2, read_seconds=1, growth_seconds=3, peer_seconds=2, workers_seconds=2, big_orgs=2_000,
              growth_orgs=(100, 500), decode_sample=20_000, budget_seconds=120)
 # With PostgreSQL as well, both backends share the 5-minute budget: the 10 s of load per
 # command stays (the minimum), everything else is cut.
-SHARED = Plan(command_seconds=10, read_seconds=2, growth_seconds=15, peer_seconds=3, big_orgs=25_000,
+SHARED = Plan(command_seconds=10, read_seconds=2, growth_seconds=15, peer_seconds=3, workers_seconds=3,
+              big_orgs=25_000,
               growth_orgs=(1_000, 5_000), decode_sample=100_000, budget_seconds=140)
 # What the steps after the rebuild need, kept back from its time (growth: two small stores
 # and their views, three servers, the interleaved measurement).
@@ -96,6 +98,8 @@ def run_backend(backend: str, plan: Plan, only: set[str]) -> dict[str, Any]:
         guarded(results, "reads", lambda: reads.measure(backend, plan.read_seconds, plan.clients))
     if http and "peer" in only and backend == "sqlite":  # the peer is SQLite-only
         guarded(results, "peer", lambda: peer.measure(plan.peer_seconds, plan.clients))
+    if http and "workers" in only and backend == "sqlite":  # PostgreSQL's workers are not measured
+        guarded(results, "workers", lambda: workers.measure(plan.workers_seconds, plan.clients))
     grow = http and "growth" in only
     if "history" not in only and not grow:
         return results
@@ -184,8 +188,8 @@ def _growth(backend: str, big: Any, plan: Plan, big_views: bool) -> dict[str, An
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the harness only")
-    parser.add_argument("--only", default="commands,reads,peer,history,growth",
-                        help="comma-separated: commands,reads,peer,history,growth")
+    parser.add_argument("--only", default="commands,reads,peer,workers,history,growth",
+                        help="comma-separated: commands,reads,peer,workers,history,growth")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--backends", default="sqlite,postgres",
                         help="comma-separated; postgres runs only when DATABASE_URL is usable")
@@ -214,8 +218,10 @@ def main(argv: list[str] | None = None) -> int:
         out["backends"][backend] = run_backend(backend, plan, only)
         out["backends"][backend]["ratios"] = report.ratios(out["backends"][backend])
         out["backends"][backend]["ratios"].update(peer_report.ratios(out["backends"][backend].get("peer") or {}))
+        out["backends"][backend]["ratios"].update(workers.ratios(out["backends"][backend].get("workers") or {}))
     out["targets"] = report.targets(out) + [
-        row for backend, r in out["backends"].items() for row in peer_report.targets(backend, r.get("peer"))]
+        row for backend, r in out["backends"].items() for row in peer_report.targets(backend, r.get("peer"))] + [
+        row for backend, r in out["backends"].items() for row in workers.targets(backend, r.get("workers"))]
     out["seconds"] = round(time.monotonic() - started, 1)
     args.output.write_text(json.dumps(out, indent=2) + "\n")
     print()
@@ -223,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     for backend, r in out["backends"].items():
         if "peer" in r:
             print(f"\n[{backend}] " + peer_report.table(r["peer"]))
+        if "workers" in r:
+            print(f"\n[{backend}] " + workers.table(r["workers"]))
     print(f"\nwritten to {args.output} in {out['seconds']:.0f} s")
     return 0
 

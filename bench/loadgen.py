@@ -63,11 +63,11 @@ class LoadResult:
 
 
 def run(server: Server, load: Load, *, connections: int, seconds: float,
-        warmup: float = 1.0) -> LoadResult:
+        warmup: float = 1.0, threads: int = 1) -> LoadResult:
     if warmup > 0:
-        _wrk(server, load, connections, warmup)
+        _wrk(server, load, connections, warmup, threads)
     cpu_before, started = server.cpu_seconds(), time.monotonic()
-    result, loadgen_cpu, failure = _wrk(server, load, connections, seconds)
+    result, loadgen_cpu, failure = _wrk(server, load, connections, seconds, threads)
     wall = time.monotonic() - started
     server_cpu = (server.cpu_seconds() - cpu_before) / wall
     errors = sum(v for k, v in result.items() if k.startswith("errors_"))
@@ -79,14 +79,14 @@ def run(server: Server, load: Load, *, connections: int, seconds: float,
     )
 
 
-def _wrk(server: Server, load: Load, connections: int,
-         seconds: float) -> tuple[dict[str, int], float, str | None]:
+def _wrk(server: Server, load: Load, connections: int, seconds: float,
+         threads: int = 1) -> tuple[dict[str, int], float, str | None]:
     wrk = wrk_path()
     if wrk is None:
         raise RuntimeError("wrk is not installed (apt-get install wrk)")
-    # One wrk thread: wrk's event loop drives 16+ connections at far more requests/s than a
-    # Python server answers, and the machine's other core is the server's.
-    command = [wrk, "-t1", f"-c{connections}", f"-d{max(seconds, 1):.0f}s", "--timeout", "30s",
+    # One wrk thread by default: wrk's event loop drives 16+ connections at far more requests/s
+    # than a Python server answers, and the machine's other core is the server's.
+    command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{max(seconds, 1):.0f}s", "--timeout", "30s",
                "-s", str(SCRIPT), server.base, "--",
                load.method, load.path, load.body, str(load.range), MASTER_KEY,
                uuid.uuid4().hex[:8]]

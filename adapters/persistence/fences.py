@@ -35,7 +35,7 @@ FENCE_WAIT = "2s"
 
 
 class LocalFences:
-    """Fences within one process, for SQLite and the in-memory store (both served by one process).
+    """Fences within one process, for the in-memory store (SQLite's are in sqlite_fences.py).
 
     `guard` is held by the writer of each batch of appends while it checks and commits them, so a
     fence goes up only between batches: no join checked before it can commit after it."""

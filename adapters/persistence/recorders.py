@@ -35,6 +35,8 @@ from orgledger.application.deadline import DeadlineExceeded, OutcomeUnknown
 
 from .batch_reads import POPOBatchReads, PostgresBatchReads, SQLiteBatchReads
 from .fences import LocalFences, fence_key, hold_postgres_fences
+from .sqlite_fences import FENCES_DDL, SQLiteFences
+from .write_turn import WriteTurn
 from .group_commit import Append, GroupCommit
 
 
@@ -84,8 +86,12 @@ class GuardedSQLiteRecorder(SQLiteBatchReads, SQLiteApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.group = GroupCommit(self.write_batch)
-        # In-process fences suffice: `serve` refuses more than one process on SQLite.
-        self.fences = LocalFences()
+        self.write_turn = WriteTurn(self.datastore.pool.db_name)
+        # In the database, not in memory: `serve --workers N` writes from several processes.
+        self.fences = SQLiteFences(self.datastore, self.write_turn)
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [*super().construct_create_table_statements(), FENCES_DDL]
 
     def fence(self, ids: Iterable[UUID]) -> AbstractContextManager[None]:
         return self.fences.hold(ids)
@@ -95,7 +101,7 @@ class GuardedSQLiteRecorder(SQLiteBatchReads, SQLiteApplicationRecorder):
 
     def write_batch(self, batch: list[Append]) -> None:
         """Every append in one transaction, each in a savepoint of its own (group_commit.py)."""
-        with self.fences.guard, self.datastore.get_connection(commit=True) as conn:
+        with self.write_turn(), self.datastore.get_connection(commit=True) as conn:
             c = conn.cursor()
             try:
                 self._write_appends(c, batch)
@@ -112,8 +118,8 @@ class GuardedSQLiteRecorder(SQLiteBatchReads, SQLiteApplicationRecorder):
                 c.sqlite_cursor.close()
 
     def _write_appends(self, c: Any, batch: list[Append]) -> None:
-        # IMMEDIATE: the write lock before the first condition check reads, so that
-        # another process's commit cannot make this transaction's snapshot stale.
+        # IMMEDIATE: the write lock before the first condition check reads, so that another
+        # process's commit (a worker's, or a fence's) cannot make this transaction's snapshot stale.
         c.execute("BEGIN IMMEDIATE")
         for append in _claimed(batch):
             c.execute("SAVEPOINT append")
@@ -142,7 +148,7 @@ class GuardedSQLiteRecorder(SQLiteBatchReads, SQLiteApplicationRecorder):
                 )
                 return [_stored(r, UUID(r["originator_id"])) for r in c.fetchall()]
 
-            condition.check(latest_version, events_after, self.fences.fenced)
+            condition.check(latest_version, events_after, lambda uid: self.fences.fenced(c, uid))
         return super()._insert_events(c, stored_events, **kwargs)
 
 

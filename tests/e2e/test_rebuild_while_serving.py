@@ -36,11 +36,12 @@ def seed(tmp_path: Path) -> None:
     runtime.close()
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+@pytest.fixture(params=["1", "2"], ids=["one-worker", "two-workers"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """`serve`, whose one process keeps its views; or two workers and the supervisor's projector."""
     seed(tmp_path)
     env = {"ORGLEDGER_DATA_DIR": str(tmp_path / "data")}
-    with running_server(env) as running:
+    with running_server(env, ["--workers", request.param], startup_timeout=90) as running:
         yield running.url, server_env(env)
 
 

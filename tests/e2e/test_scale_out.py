@@ -1,8 +1,10 @@
-"""Scale-out on PostgreSQL: two serve workers and one projector process, four concurrent clients."""
+"""Scale-out on SQLite and PostgreSQL: two serve workers and one projector process, four concurrent
+clients."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -13,29 +15,44 @@ from eventsourcing.utils import get_topic
 from orgledger.adapters import postgres
 from orgledger.adapters.runtime import build_runtime
 from orgledger.adapters.settings import Settings
+from orgledger.adapters.sqlite_workers import projector_running
 from orgledger.domain.membership import Membership
-from tests.conftest import ADMIN, MASTER_KEY
+from tests.conftest import ADMIN, MASTER_KEY, make_settings
 from tests.e2e import orgledger_processes as processes
 from tests.e2e.server import running_server
 from tests.postgres import fresh_schema, postgres_settings
 
-pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
+pytestmark = pytest.mark.e2e
 CLIENTS, MEMBERS = 4, 200
 
 
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[tuple[Settings, str]]:
-    """`serve --workers 2 --no-projector` plus `projections run`, in a fresh schema."""
+@contextmanager
+def store_settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
+    if backend == "sqlite":
+        yield make_settings("sqlite", tmp_path)
+        return
     with fresh_schema() as schema:
-        settings = postgres_settings(schema, tmp_path, MASTER_KEY)
+        yield postgres_settings(schema, tmp_path, MASTER_KEY)
+
+
+def projector_holds_its_lock(settings: Settings) -> bool:
+    if settings.backend == "sqlite":
+        return projector_running(settings)
+    with postgres.connect(settings) as conn:
+        return postgres.projector_pid(conn, settings) is not None
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Settings, str]]:
+    """`serve --workers 2 --no-projector` plus `projections run`, on a fresh store."""
+    with store_settings(request.param, tmp_path) as settings:
         env = processes.settings_env(settings)
         projector = processes.start(["projections", "run"], env, tmp_path / "projector.log")
         try:
             with running_server(env, ["--workers", "2", "--no-projector"],
                                 startup_timeout=processes.STARTUP_TIMEOUT) as server:
-                with postgres.connect(settings) as conn:
-                    processes.wait_until(lambda: postgres.projector_pid(conn, settings) is not None,
-                                         what="the projector to take its lock")
+                processes.wait_until(lambda: projector_holds_its_lock(settings),
+                                     what="the projector to take its lock")
                 yield settings, server.url
         finally:
             processes.stop(projector)

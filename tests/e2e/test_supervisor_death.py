@@ -1,4 +1,4 @@
-"""`serve --workers 2` on PostgreSQL whose supervising process is killed: its workers must not
+"""`serve --workers 2` on SQLite or PostgreSQL whose supervising process is killed: its workers must not
 live on holding the port (serving from a supervisor-less, projector-less cluster), and a new
 `serve` on the same port must start and answer."""
 
@@ -16,12 +16,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from orgledger.adapters import postgres
 from orgledger.adapters.supervision import CLOSE_SECONDS, GRACE_ENV
-from tests.conftest import ADMIN, MASTER_KEY
+from tests.conftest import ADMIN
 from tests.e2e import orgledger_processes as processes
 from tests.e2e.server import running_server, server_env, stop
-from tests.postgres import fresh_schema, postgres_settings
+from tests.e2e.test_scale_out import projector_holds_its_lock, store_settings
 
 pytestmark = pytest.mark.e2e
 # Workers notice at once (a pipe closes); this leaves room for a loaded machine.
@@ -54,10 +53,10 @@ def listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.mark.postgres
-def test_workers_exit_with_a_killed_supervisor_and_a_new_serve_takes_the_port(tmp_path: Path) -> None:
-    with fresh_schema() as schema:
-        settings = postgres_settings(schema, tmp_path, MASTER_KEY)
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_workers_exit_with_a_killed_supervisor_and_a_new_serve_takes_the_port(
+        backend: str, tmp_path: Path) -> None:
+    with store_settings(backend, tmp_path) as settings:
         env = processes.settings_env(settings)
         with running_server(env, ["--workers", "2"], startup_timeout=processes.STARTUP_TIMEOUT) as first:
             port = urlsplit(first.url).port
@@ -83,8 +82,8 @@ def test_workers_exit_with_a_killed_supervisor_and_a_new_serve_takes_the_port(tm
                 # A command answers only once the new supervisor's projector applied it.
                 created = http.post("/organization/new", json={"organization_alias": "after"})
                 assert created.status_code == 200, created.text
-            with postgres.connect(settings) as conn:
-                assert postgres.projector_pid(conn, settings) is not None
+            # The killed supervisor's projector lock was released with it, and taken again.
+            assert projector_holds_its_lock(settings)
             assert stop(second.process) == 0, second.log.read_text()
     assert gone_after < ORPHAN_SECONDS
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from orgledger.adapters.persistence.sqlite_fences import LEASE_SECONDS
 from orgledger.adapters.runtime import Runtime, build_runtime
 from orgledger.adapters.settings import Settings
 from orgledger.application import retry
@@ -21,9 +22,9 @@ from .helpers import ADMIN, add, create, member_roles, topics_since
 
 @pytest.fixture
 def pair(settings: Settings, runtime: Runtime) -> Iterator[tuple[Runtime, Runtime]]:
-    """Who fences and who joins: on PostgreSQL two runtimes with their own pools, as two worker
-    processes; SQLite and POPO serve from one process, so there both are the same runtime."""
-    if settings.backend != "postgres":
+    """Who fences and who joins: on SQLite and PostgreSQL two runtimes with their own pools, as
+    two worker processes; POPO serves from one process, so there both are the same runtime."""
+    if settings.backend == "popo":
         yield runtime, runtime
         return
     other = build_runtime(settings)
@@ -72,4 +73,18 @@ def test_a_refused_delete_takes_its_fences_down(pair: tuple[Runtime, Runtime]) -
     finally:
         retry.conflict_observers.remove(retries.append)
     assert retries == []  # never found "a" fenced
+    assert member_roles(joiner, "a") == {"u1": "internal_user"}
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+def test_a_fence_whose_holder_died_lapses_after_its_lease(pair: tuple[Runtime, Runtime]) -> None:
+    dead, joiner = pair
+    create(dead, "a")
+    fences = dead.ledger.recorder.fences  # type: ignore[attr-defined]
+    # Put up, as by a process killed before it could take it down, with a second of its lease left.
+    fences.clock = lambda: time.time() - LEASE_SECONDS + 1.0
+    fences._write(lambda c: fences._put_up(c, "dead-holder", [Organization.create_id("a")]))
+    started = time.monotonic()
+    add(joiner, "a", ("u1", "internal_user"))
+    assert 0.5 < time.monotonic() - started < 10
     assert member_roles(joiner, "a") == {"u1": "internal_user"}

@@ -90,13 +90,6 @@ def test_the_projector_takes_its_lock_again_after_losing_its_connection(bare: Se
         runtime.close()
 
 
-def test_projections_run_refuses_sqlite(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["projections", "run"],
-                                env={"DATABASE_URL": "", "ORGLEDGER_DATA_DIR": str(tmp_path)})
-    assert result.exit_code == 2
-    assert "needs PostgreSQL" in result.output
-
-
 def test_the_lock_connection_is_kept_alive_from_both_ends(bare: Settings) -> None:
     # A cut-off projector must not keep its lock (and so every standby waiting) for TCP's 2 hours.
     with postgres.connect(bare) as conn:

@@ -72,9 +72,9 @@ def test_four_workers_and_a_projector_stay_well_under_max_connections() -> None:
     assert postgres.connections_needed(workers=4, projectors=2) < 100 - 3
 
 
-def test_workers_on_sqlite_are_refused_but_allowed_on_postgres() -> None:
-    with pytest.raises(ConfigurationError, match="needs PostgreSQL"):
-        check_servable(Settings(backend="sqlite"), workers=2)
+def test_workers_are_allowed_on_sqlite_and_postgres() -> None:
+    # SQLite's workers share one projector (adapters/sqlite_projector.py), as PostgreSQL's do.
+    check_servable(Settings(backend="sqlite"), workers=2)
     check_servable(Settings(database_url="postgresql://u@h/db", backend="postgres"), workers=4)
 
 
