@@ -25,16 +25,18 @@ from orgledger.projections.keys import KeysView
 from orgledger.projections.audit import AuditView
 from orgledger.projections.base import Projection
 from orgledger.projections import rebuild
-from orgledger.projections.organizations import OrganizationsView
+from orgledger.projections.organizations.view import OrganizationsView
 from orgledger.projections.projector import Projector
 from orgledger.projections.store import Cursor, ViewStore
 
-from . import access, postgres, sqlite_workers
-from .data_files import prepare_sqlite_data
-from .auth import Authenticator, Caller
-from .queries import Queries
-from .read_cache import ReadCache, views_version
-from .settings import ConfigurationError, Settings
+from orgledger.adapters.http import access
+from orgledger.adapters.persistence import postgres
+from orgledger.adapters.projector import sqlite_workers
+from orgledger.adapters.persistence.data_files import prepare_sqlite_data
+from orgledger.adapters.http.auth import Authenticator, Caller
+from orgledger.adapters.http.queries import Queries
+from orgledger.adapters.http.read_cache import ReadCache, views_version
+from orgledger.adapters.settings import ConfigurationError, Settings
 
 log = logging.getLogger("orgledger")
 # How long a command outside any request (the CLI, tests) waits for a projector elsewhere.

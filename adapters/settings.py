@@ -27,7 +27,7 @@ class Settings:
     backend: str = "sqlite"
     log_format: str = "text"
     metrics_require_auth: bool = False
-    # Memory for answers kept until the views change (adapters/read_cache.py); 0 turns it off.
+    # Memory for answers kept until the views change (adapters/http/read_cache.py); 0 turns it off.
     read_cache_mb: int = 32
     # Seconds a request may take before it is answered 503 (and, if not yet written, dropped).
     request_timeout: float = 10.0

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from orgledger.adapters.store_access import open_ledger
+from orgledger.adapters.cli.store_access import open_ledger
 
 from . import commands, dataset, growth, history, loadgen, peer, peer_report, reads, report, workers
 from .servers import orgledger_server

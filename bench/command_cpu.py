@@ -19,7 +19,7 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from orgledger.adapters.http import build_app
+from orgledger.adapters.http.app import build_app
 from orgledger.adapters.runtime import build_runtime
 from orgledger.adapters.settings import Settings
 

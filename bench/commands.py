@@ -9,7 +9,7 @@ from typing import Any
 
 from eventsourcing.application import Application
 
-from orgledger.adapters import postgres
+from orgledger.adapters.persistence import postgres
 from orgledger.adapters.runtime import ledger_env
 from orgledger.application.ledger import OrgLedger
 from orgledger.domain.budget import Budget

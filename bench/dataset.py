@@ -18,7 +18,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteAggregateRecorder, SQLiteApplicationRecorder
 from eventsourcing.utils import get_topic
 
-from orgledger.adapters.auth import key_hash
+from orgledger.adapters.http.auth import key_hash
 from orgledger.domain.budget import Budget
 from orgledger.domain.membership import Membership
 from orgledger.domain.organization import Organization

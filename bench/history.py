@@ -18,7 +18,7 @@ from .stores import Store
 
 def cli_has(group: str, command: str) -> bool:
     """Whether this build's `orgledger` CLI has `group command` (other branches add them)."""
-    from orgledger.adapters.cli import main
+    from orgledger.adapters.cli.main import main
 
     sub = main.commands.get(group)
     return sub is not None and command in getattr(sub, "commands", {})

@@ -58,7 +58,7 @@ class Server:
 def orgledger_command() -> list[str]:
     # The console script of this interpreter's environment, else the module.
     script = Path(sys.executable).with_name("orgledger")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "orgledger.adapters.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "orgledger.adapters.cli.main"]
 
 
 @contextmanager

@@ -1,5 +1,5 @@
 """`python -m orgledger`: the same command line as the `orgledger` script."""
 
-from orgledger.adapters.cli import main
+from orgledger.adapters.cli.main import main
 
 main(prog_name="orgledger")

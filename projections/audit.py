@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import NAMESPACE_URL
 
-from .audit_entries import BUDGET, Change, describe, is_bookkeeping
-from .base import Projection, iso
-from .index_key import index_key, index_key_or_none
-from .memory import Remembered
-from .store import Cursor, from_json, to_json
+from orgledger.projections.audit_entries import BUDGET, Change, describe, is_bookkeeping
+from orgledger.projections.base import Projection, iso
+from orgledger.projections.index_key import index_key, index_key_or_none
+from orgledger.projections.memory import Remembered
+from orgledger.projections.store import Cursor, from_json, to_json
 
 # How many object states and budget links a rebuild keeps in memory between batches.
 MEMORY = 100_000

@@ -9,8 +9,8 @@ from datetime import datetime
 from functools import singledispatchmethod
 from typing import Any
 
-from .failures import FAILURES_DDL
-from .store import Cursor
+from orgledger.projections.failures import FAILURES_DDL
+from orgledger.projections.store import Cursor
 
 
 def iso(ts: datetime) -> str:

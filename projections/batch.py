@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .store import Cursor
+from orgledger.projections.store import Cursor
 
 
 class BatchCursor(Cursor):

@@ -13,9 +13,9 @@ from orgledger.domain.membership import Membership
 from orgledger.domain.organization import Organization
 from orgledger.domain.user import User
 
-from .base import iso
-from .organization_shapes import BUDGET_FIELDS, budget_shape, membership_shape, org_shape, user_shape
-from .store import to_json
+from orgledger.projections.base import iso
+from orgledger.projections.organizations.shapes import BUDGET_FIELDS, budget_shape, membership_shape, org_shape, user_shape
+from orgledger.projections.store import to_json
 
 
 def _budget_row(budget: Budget) -> dict[str, Any]:

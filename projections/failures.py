@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from .store import Cursor
+from orgledger.projections.store import Cursor
 
 FAILURES_DDL = (
     "CREATE TABLE IF NOT EXISTS projection_failures (name TEXT PRIMARY KEY, position BIGINT NOT NULL,"

@@ -8,9 +8,9 @@ from typing import Any
 
 from orgledger.domain.key import Key
 
-from .base import Projection, iso
-from .index_key import index_key, index_key_or_none
-from .store import Cursor, from_json, to_json
+from orgledger.projections.base import Projection, iso
+from orgledger.projections.index_key import index_key, index_key_or_none
+from orgledger.projections.store import Cursor, from_json, to_json
 
 
 # What reads need, without the *_key columns.

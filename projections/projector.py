@@ -9,11 +9,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from . import failures
-from .base import Projection, iso
-from .batch import BatchCursor
-from .failures import ProjectionError
-from .store import Cursor, ViewStore
+from orgledger.projections import failures
+from orgledger.projections.base import Projection, iso
+from orgledger.projections.batch import BatchCursor
+from orgledger.projections.failures import ProjectionError
+from orgledger.projections.store import Cursor, ViewStore
 
 BATCH_SIZE = 500
 log = logging.getLogger("orgledger.projections")

@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from .base import LAYOUTS_DDL, Projection
-from .batch import BatchCursor
-from .failures import ProjectionError, is_transient, short
-from .projector import Projector
-from .store import Cursor, ViewStore
+from orgledger.projections.base import LAYOUTS_DDL, Projection
+from orgledger.projections.batch import BatchCursor
+from orgledger.projections.failures import ProjectionError, is_transient, short
+from orgledger.projections.projector import Projector
+from orgledger.projections.store import Cursor, ViewStore
 
 PREFIX = "rebuild_"
 # Fewer, larger transactions: each commit waits for the disk.

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from orgledger.adapters.http import build_app
+from orgledger.adapters.http.app import build_app
 from orgledger.adapters.runtime import Runtime, build_runtime
 from orgledger.adapters.settings import Settings
 
@@ -46,7 +46,7 @@ def backend_settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
     if backend != "postgres":
         yield make_settings(backend, tmp_path)
         return
-    from orgledger.adapters.projector_service import ProjectorService
+    from orgledger.adapters.projector.postgres_projector import ProjectorService
     from tests.postgres import fresh_schema, postgres_settings
 
     with fresh_schema() as schema:

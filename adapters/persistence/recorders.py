@@ -33,11 +33,11 @@ from psycopg.sql import SQL, Identifier
 from orgledger.application.append_condition import AppendCondition
 from orgledger.application.deadline import DeadlineExceeded, OutcomeUnknown
 
-from .batch_reads import POPOBatchReads, PostgresBatchReads, SQLiteBatchReads
-from .fences import LocalFences, fence_key, hold_postgres_fences
-from .sqlite_fences import FENCES_DDL, SQLiteFences
-from .write_turn import WriteTurn
-from .group_commit import Append, GroupCommit
+from orgledger.adapters.persistence.batch_reads import POPOBatchReads, PostgresBatchReads, SQLiteBatchReads
+from orgledger.adapters.persistence.fences import LocalFences, fence_key, hold_postgres_fences
+from orgledger.adapters.persistence.sqlite_fences import FENCES_DDL, SQLiteFences
+from orgledger.adapters.persistence.write_turn import WriteTurn
+from orgledger.adapters.persistence.group_commit import Append, GroupCommit
 
 
 class GuardedPOPORecorder(POPOBatchReads, POPOApplicationRecorder):

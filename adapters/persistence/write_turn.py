@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..file_lock import open_lock_file
+from orgledger.adapters.persistence.file_lock import open_lock_file
 
 LOCK_FILE = "write.lock"
 

@@ -30,7 +30,7 @@ def settings_env(settings: Settings, extra: Mapping[str, str] | None = None) -> 
 def start(args: list[str], env: Mapping[str, str], log: Path) -> subprocess.Popen[bytes]:
     """`orgledger ARGS`, or `python -m MODULE` when args[0] is "-m"; output appended to `log`."""
     command = [sys.executable, *args] if args[0] == "-m" else [
-        sys.executable, "-m", "orgledger.adapters.cli", *args]
+        sys.executable, "-m", "orgledger.adapters.cli.main", *args]
     with open(log, "ab") as out:
         return subprocess.Popen(command, env=dict(env), stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
 

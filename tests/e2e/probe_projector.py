@@ -9,7 +9,7 @@ import signal
 from types import FrameType
 from typing import Any
 
-from orgledger.adapters.projector_service import ProjectorService
+from orgledger.adapters.projector.postgres_projector import ProjectorService
 from orgledger.adapters.settings import Settings
 from orgledger.projections.base import Projection
 from orgledger.projections.store import Cursor

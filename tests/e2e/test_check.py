@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from orgledger.adapters.cli import main
+from orgledger.adapters.cli.main import main
 from orgledger.adapters.runtime import build_runtime
 from orgledger.adapters.settings import Settings
 from orgledger.application.commands import CreateOrg

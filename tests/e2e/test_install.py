@@ -43,7 +43,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_installed_package_is_a_regular_install(installed: Path) -> None:
     venv = installed.parent
-    probe = ("import orgledger.adapters.http as h, orgledger.adapters.docs as d; "
+    probe = ("import orgledger.adapters.http.app as h, orgledger.adapters.http.openapi.docs as d; "
              "print(h.__file__); print(d.swagger_ui_dir())")
     done = subprocess.run([str(installed / "python"), "-c", probe], capture_output=True, text=True,
                           check=True, cwd=venv.parent)

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from orgledger.adapters.metrics import MULTIPROC_ENV, exposition, prepare_multiprocess_dir
+from orgledger.adapters.http.metrics import MULTIPROC_ENV, exposition, prepare_multiprocess_dir
 from orgledger.adapters.runtime import Runtime
 
 WORKER = """
-from orgledger.adapters import metrics
+from orgledger.adapters.http import metrics
 metrics.observe_request("/organization/new", "POST", 200, 0.01)
 """
 

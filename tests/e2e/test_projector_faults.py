@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from orgledger.adapters import postgres
+from orgledger.adapters.persistence import postgres
 from orgledger.adapters.runtime import Runtime, build_runtime
 from orgledger.application.commands import AddMembers, CreateOrg, NewMember, RemoveMember, UpdateMember, UpdateOrg
 from orgledger.domain.values import Actor
-from orgledger.projections.organizations import OrganizationsView
+from orgledger.projections.organizations.view import OrganizationsView
 from orgledger.projections.projector import Projector
 from tests.conftest import MASTER_KEY
 from tests.e2e import orgledger_processes as processes

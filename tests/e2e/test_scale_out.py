@@ -12,10 +12,10 @@ import httpx
 import pytest
 from eventsourcing.utils import get_topic
 
-from orgledger.adapters import postgres
+from orgledger.adapters.persistence import postgres
 from orgledger.adapters.runtime import build_runtime
 from orgledger.adapters.settings import Settings
-from orgledger.adapters.sqlite_workers import projector_running
+from orgledger.adapters.projector.sqlite_workers import projector_running
 from orgledger.domain.membership import Membership
 from tests.conftest import ADMIN, MASTER_KEY, make_settings
 from tests.e2e import orgledger_processes as processes

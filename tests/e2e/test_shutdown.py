@@ -36,7 +36,7 @@ def start_server(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes
     env.update(LITELLM_MASTER_KEY=MASTER_KEY, ORGLEDGER_DATA_DIR=str(data_dir), ORGLEDGER_LOG_FORMAT="json")
     with log.open("wb") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "orgledger.adapters.cli", "serve", "--port", str(port),
+            [sys.executable, "-m", "orgledger.adapters.cli.main", "serve", "--port", str(port),
              "--graceful-timeout", str(GRACEFUL_TIMEOUT)],
             env=env, stdout=out, stderr=subprocess.STDOUT,
         )

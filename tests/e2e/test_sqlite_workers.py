@@ -17,10 +17,10 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from orgledger.adapters.endpoint import VIEWS_LAG_HEADER
+from orgledger.adapters.http.endpoint import VIEWS_LAG_HEADER
 from orgledger.adapters.runtime import build_runtime
 from orgledger.adapters.settings import Settings
-from orgledger.adapters.sqlite_workers import projector_running
+from orgledger.adapters.projector.sqlite_workers import projector_running
 from tests.conftest import ADMIN, make_settings
 from tests.e2e import orgledger_processes as processes
 from tests.e2e.server import Server, running_server
@@ -76,7 +76,7 @@ def test_concurrent_retries_of_one_idempotency_key_make_one_change(served: Serve
             return answer.status_code, answer.json().get("organization_id")
 
     answers = in_parallel(8, create)
-    # 409: applied by another worker, whose answer is not recorded yet (adapters/idempotency.py).
+    # 409: applied by another worker, whose answer is not recorded yet (adapters/http/idempotency.py).
     created = {org for status, org in answers if status == 200}
     assert len(created) == 1 and {status for status, _ in answers} <= {200, 409}, answers
     with client(served.url) as http:

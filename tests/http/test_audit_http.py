@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from orgledger.adapters.auth import Authenticator, Caller, key_hash
+from orgledger.adapters.http.auth import Authenticator, Caller, key_hash
 from orgledger.adapters.runtime import Runtime
 from orgledger.application.commands import CreateOrg
 from orgledger.domain.values import Actor

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from orgledger.adapters.runtime import Runtime
-from orgledger.adapters.http import build_app
+from orgledger.adapters.http.app import build_app
 from orgledger.adapters.runtime import build_runtime
 from tests.conftest import ADMIN, make_settings
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from orgledger.adapters import metrics
-from orgledger.adapters.http import build_app
+from orgledger.adapters.http import metrics
+from orgledger.adapters.http.app import build_app
 from orgledger.adapters.runtime import build_runtime
 from tests.conftest import MASTER_KEY, make_settings
 

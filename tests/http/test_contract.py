@@ -24,9 +24,9 @@ from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi.checks import (content_type_conformance, response_schema_conformance,
                                                status_code_conformance)
 
-from orgledger.adapters.docs import build_document
-from orgledger.adapters.http import build_app
-from orgledger.adapters.operations import OPERATIONS
+from orgledger.adapters.http.openapi.docs import build_document
+from orgledger.adapters.http.app import build_app
+from orgledger.adapters.http.openapi.operations import OPERATIONS
 from orgledger.adapters.runtime import Runtime, build_runtime
 from tests.conftest import ADMIN, backend_settings
 

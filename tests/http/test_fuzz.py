@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from orgledger.adapters.http import build_app
+from orgledger.adapters.http.app import build_app
 from orgledger.adapters.runtime import Runtime, build_runtime
 from starlette.testclient import TestClient
 from tests.conftest import ADMIN, backend_settings

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from orgledger.adapters import identity_requests as rq
+from orgledger.adapters.http import identity_requests as rq
 from tests.conftest import ADMIN
 from tests.http.test_openapi import client, conforms, document  # noqa: F401  (fixtures)
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
-from orgledger.adapters import queries
+from orgledger.adapters.http import queries
 from orgledger.adapters.runtime import Runtime
-from orgledger.projections import organization_queries
+from orgledger.projections.organizations import queries as organization_queries
 from tests.conftest import ADMIN
 
 from .api import add_members, new_org

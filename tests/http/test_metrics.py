@@ -8,7 +8,7 @@ from eventsourcing.persistence import RecordConflictError
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
-from orgledger.adapters.http import build_app
+from orgledger.adapters.http.app import build_app
 from orgledger.adapters.runtime import Runtime, build_runtime
 from orgledger.adapters.settings import Settings
 from orgledger.application.commands import CreateOrg

@@ -92,7 +92,7 @@ def test_every_served_route_is_documented_and_nothing_else(client: TestClient, d
         if method != "HEAD"
     }
     documented = set(operations(document))
-    assert served - documented == set(), "add an Operation for these routes (see adapters/operations.py)"
+    assert served - documented == set(), "add an Operation for these routes (see adapters/http/openapi/operations.py)"
     assert documented - served == set(), "these documented operations are not served"
 
 
@@ -168,7 +168,7 @@ def test_real_answers_conform_to_the_documented_schemas(client: TestClient, docu
 
 
 def test_request_schemas_come_from_the_models_that_parse_requests(document: dict[str, Any]) -> None:
-    from orgledger.adapters import org_requests as rq
+    from orgledger.adapters.http import org_requests as rq
 
     schemas = document["components"]["schemas"]
     for model in (rq.NewOrganizationRequest, rq.OrganizationMemberUpdateRequest, rq.DeleteOrganizationRequest):

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from orgledger.adapters.http import build_app
+from orgledger.adapters.http.app import build_app
 from orgledger.adapters.runtime import Runtime, build_runtime
 from orgledger.adapters.settings import Settings
 from orgledger.application.commands import AddMembers, CreateOrg, CreateUser, DeleteKeys, GenerateKey, NewMember

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from orgledger.adapters.http import build_app
+from orgledger.adapters.http.app import build_app
 from orgledger.adapters.runtime import Runtime, build_runtime
 from orgledger.application.commands import AddMembers, CreateOrg, CreateUser, NewMember
 from orgledger.domain.budget import Budget

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from orgledger.adapters.http import build_app
-from orgledger.adapters.read_cache import APPLICATION_NAME
+from orgledger.adapters.http.app import build_app
+from orgledger.adapters.http.read_cache import APPLICATION_NAME
 from orgledger.adapters.runtime import Runtime, build_runtime
 from orgledger.adapters.settings import Settings
 from orgledger.application.commands import AddMembers, CreateOrg, CreateUser, NewMember, UpdateOrg
@@ -136,7 +136,7 @@ def test_a_rebuild_in_another_process_is_seen(tmp_path: Path) -> None:
             assert info(client, "o1")["organization_alias"] == "before"
             # `orgledger projections rebuild --all` in its own process switches the tables over.
             subprocess.run(
-                [sys.executable, "-m", "orgledger.adapters.cli", "projections", "rebuild", "--all"],
+                [sys.executable, "-m", "orgledger.adapters.cli.main", "projections", "rebuild", "--all"],
                 env={**os.environ, "ORGLEDGER_DATA_DIR": str(settings.data_dir),
                      "LITELLM_MASTER_KEY": MASTER_KEY},
                 check=True, capture_output=True,

@@ -6,7 +6,7 @@ import logging
 import pytest
 from starlette.testclient import TestClient
 
-from orgledger.adapters.request_log import JsonFormatter
+from orgledger.adapters.http.request_log import JsonFormatter
 from orgledger.adapters.runtime import Runtime
 from tests.conftest import ADMIN, MASTER_KEY
 

@@ -18,9 +18,9 @@ import pytest
 from psycopg import sql
 from starlette.testclient import TestClient
 
-from orgledger.adapters.endpoint import VIEWS_LAG_HEADER
-from orgledger.adapters.http import build_app
-from orgledger.adapters.projector_service import ProjectorService
+from orgledger.adapters.http.endpoint import VIEWS_LAG_HEADER
+from orgledger.adapters.http.app import build_app
+from orgledger.adapters.projector.postgres_projector import ProjectorService
 from orgledger.adapters.runtime import Runtime, build_runtime
 from orgledger.adapters.settings import Settings
 from orgledger.projections.base import Projection

@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner, Result
 from starlette.testclient import TestClient
 
-from orgledger.adapters.cli import main
-from orgledger.adapters.http import build_app
+from orgledger.adapters.cli.main import main
+from orgledger.adapters.http.app import build_app
 from orgledger.adapters.runtime import build_runtime
 from tests.conftest import ADMIN, make_settings
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from orgledger.adapters.cli import main
+from orgledger.adapters.cli.main import main
 from orgledger.adapters.runtime import build_runtime
 from orgledger.application.commands import AddMembers, CreateOrg, NewMember
 from orgledger.domain.values import Actor

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from orgledger.adapters.postgres import parse_database_url
-from orgledger.adapters.projector_service import ProjectorService
+from orgledger.adapters.persistence.postgres import parse_database_url
+from orgledger.adapters.projector.postgres_projector import ProjectorService
 from orgledger.adapters.runtime import build_runtime
 from orgledger.application.commands import CreateOrg
 from orgledger.domain.values import Actor

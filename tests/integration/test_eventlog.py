@@ -3,7 +3,8 @@ from __future__ import annotations
 from orgledger.adapters.runtime import Runtime
 from orgledger.application.commands import AddMembers, CreateOrg, NewMember
 from orgledger.domain.values import Actor
-from orgledger.projections import eventlog, export
+from orgledger.projections.log import reader as eventlog
+from orgledger.projections.log import export
 
 ACTOR = Actor(user_id="admin")
 

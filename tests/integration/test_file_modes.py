@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from orgledger.adapters.cli import main
-from orgledger.adapters.metrics import prepare_multiprocess_dir
+from orgledger.adapters.cli.main import main
+from orgledger.adapters.http.metrics import prepare_multiprocess_dir
 from orgledger.adapters.runtime import build_runtime
 from orgledger.application.commands import CreateOrg
 from orgledger.domain.values import Actor

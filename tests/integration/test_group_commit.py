@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import RecordConflictError
 
-from orgledger.adapters import postgres
+from orgledger.adapters.persistence import postgres
 from orgledger.adapters.runtime import ledger_env
 from orgledger.adapters.settings import Settings
 from orgledger.application.append_condition import AppendCondition, AppendConditionFailed

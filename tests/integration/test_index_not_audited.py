@@ -9,7 +9,7 @@ from pathlib import Path
 import msgspec
 from click.testing import CliRunner, Result
 
-from orgledger.adapters.cli import main
+from orgledger.adapters.cli.main import main
 from orgledger.adapters.runtime import build_runtime
 from orgledger.application.commands import CreateUser
 from orgledger.projections import rebuild

@@ -10,7 +10,7 @@ import pytest
 from eventsourcing.persistence import ProgrammingError
 from psycopg import sql
 
-from orgledger.adapters import postgres
+from orgledger.adapters.persistence import postgres
 from orgledger.adapters.runtime import Runtime, build_runtime, ledger_env
 from orgledger.adapters.settings import Settings
 from orgledger.application.append_condition import AppendCondition, AppendConditionFailed

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 import pytest
 from starlette.testclient import TestClient
 
-from orgledger.adapters.http import build_app
-from orgledger.adapters.projector_service import ProjectorService
+from orgledger.adapters.http.app import build_app
+from orgledger.adapters.projector.postgres_projector import ProjectorService
 from orgledger.adapters.runtime import build_runtime
 from orgledger.adapters.settings import Settings
 from tests.conftest import MASTER_KEY

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from orgledger.adapters import postgres
-from orgledger.adapters.cli import main
-from orgledger.adapters.projector_service import ProjectorService
+from orgledger.adapters.persistence import postgres
+from orgledger.adapters.cli.main import main
+from orgledger.adapters.projector.postgres_projector import ProjectorService
 from orgledger.adapters.runtime import Runtime, build_runtime
 from orgledger.adapters.settings import Settings
 from orgledger.application.commands import CreateOrg

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from orgledger.adapters.http import build_app
-from orgledger.adapters.projector_service import ProjectorService
+from orgledger.adapters.http.app import build_app
+from orgledger.adapters.projector.postgres_projector import ProjectorService
 from orgledger.adapters.runtime import Runtime, build_runtime
 from orgledger.adapters.settings import Settings
 from orgledger.projections.failures import ProjectionError

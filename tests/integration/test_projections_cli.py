@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from orgledger.adapters.cli import main
+from orgledger.adapters.cli.main import main
 from orgledger.adapters.runtime import build_runtime, projection_classes
 from orgledger.application.commands import AddMembers, CreateOrg, NewMember
 from orgledger.domain.values import Actor

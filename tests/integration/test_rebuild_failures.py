@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from orgledger.adapters import runtime as runtime_module
-from orgledger.adapters.cli import main
+from orgledger.adapters.cli.main import main
 from orgledger.adapters.runtime import Runtime, build_runtime
 from orgledger.adapters.settings import Settings
 from orgledger.projections.rebuild import PREFIX

@@ -14,16 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from orgledger.adapters.file_lock import ExclusiveFileLock, is_held
-from orgledger.adapters.health import readiness_for
+from orgledger.adapters.persistence.file_lock import ExclusiveFileLock, is_held
+from orgledger.adapters.http.health import readiness_for
 from orgledger.adapters.runtime import Runtime, build_runtime
 from orgledger.adapters.settings import Settings
-from orgledger.adapters.sqlite_projector import SQLiteProjectorService
-from orgledger.adapters.sqlite_workers import ELSEWHERE_ENV, lock_path, projector_running
+from orgledger.adapters.projector.sqlite_projector import SQLiteProjectorService
+from orgledger.adapters.projector.sqlite_workers import ELSEWHERE_ENV, lock_path, projector_running
 from orgledger.application.commands import AddMembers, CreateOrg, NewMember
 from orgledger.domain.values import Actor
 from orgledger.projections.failures import ViewsBehind
-from orgledger.projections.organizations import OrganizationsView
+from orgledger.projections.organizations.view import OrganizationsView
 from orgledger.projections.projector import Projector
 from tests.conftest import make_settings
 
@@ -31,7 +31,7 @@ ADMIN = Actor(user_id="admin")
 HOLDER = """
 import sys, time
 from pathlib import Path
-from orgledger.adapters.file_lock import ExclusiveFileLock
+from orgledger.adapters.persistence.file_lock import ExclusiveFileLock
 assert ExclusiveFileLock(Path(sys.argv[1])).try_acquire()
 print("held", flush=True)
 time.sleep(60)

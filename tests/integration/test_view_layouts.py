@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from orgledger.adapters.check import run_checks
+from orgledger.adapters.cli.check import run_checks
 from orgledger.adapters.runtime import Runtime, build_runtime
 from orgledger.adapters.settings import Settings
 from orgledger.projections.store import Cursor

@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 
-from orgledger.adapters.request_log import BatchingHandler, JsonFormatter
+from orgledger.adapters.http.request_log import BatchingHandler, JsonFormatter
 
 
 def handler_over(stream: io.StringIO, json: bool = False) -> BatchingHandler:

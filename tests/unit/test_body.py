@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from orgledger.adapters.body import MAX_JSON_DEPTH, declares_json, nested_deeper_than
+from orgledger.adapters.http.body import MAX_JSON_DEPTH, declares_json, nested_deeper_than
 
 MIB = 1024 * 1024
 

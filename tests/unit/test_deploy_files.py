@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from orgledger.adapters.postgres import parse_database_url
+from orgledger.adapters.persistence.postgres import parse_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 

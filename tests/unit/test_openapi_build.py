@@ -8,7 +8,7 @@ import pytest
 from openapi_spec_validator import validate
 from pydantic import BaseModel
 
-from orgledger.adapters.openapi import DETAIL, Operation, build_document
+from orgledger.adapters.http.openapi.document import DETAIL, Operation, build_document
 
 
 class AuditQuery(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orgledger.adapters.access import ROUTE_ACTIONS
+from orgledger.adapters.http.access import ROUTE_ACTIONS
 from orgledger.domain import permissions
 from orgledger.domain.errors import NotAuthorizedError
 from orgledger.domain.permissions import Principal, Target

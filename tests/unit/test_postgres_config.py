@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
-from orgledger.adapters import postgres
+from orgledger.adapters.persistence import postgres
 from orgledger.adapters.runtime import check_servable
 from orgledger.adapters.settings import ConfigurationError, Settings
 
@@ -73,7 +73,7 @@ def test_four_workers_and_a_projector_stay_well_under_max_connections() -> None:
 
 
 def test_workers_are_allowed_on_sqlite_and_postgres() -> None:
-    # SQLite's workers share one projector (adapters/sqlite_projector.py), as PostgreSQL's do.
+    # SQLite's workers share one projector (adapters/projector/sqlite_projector.py), as PostgreSQL's do.
     check_servable(Settings(backend="sqlite"), workers=2)
     check_servable(Settings(database_url="postgresql://u@h/db", backend="postgres"), workers=4)
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from orgledger.projections.base import Projection, iso
-from orgledger.projections.organizations import OrganizationsView
+from orgledger.projections.organizations.view import OrganizationsView
 
 
 class _Event:

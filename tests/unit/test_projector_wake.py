@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from orgledger.adapters.projector_wake import WakeListener, WakeSender
+from orgledger.adapters.projector.wake import WakeListener, WakeSender
 
 
 def test_a_wake_with_no_projector_listening_is_dropped(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from orgledger.adapters.read_cache import ReadCache, SharedAnswers
+from orgledger.adapters.http.read_cache import ReadCache, SharedAnswers
 from orgledger.adapters.settings import ConfigurationError, Settings
 
 

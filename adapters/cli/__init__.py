@@ -1,0 +1,1 @@
+"""The `orgledger` command line (click): serve, check, projections, audit."""

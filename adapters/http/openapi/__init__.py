@@ -1,0 +1,1 @@
+"""The OpenAPI document and /docs: the operations, their request and response models."""

@@ -1,0 +1,1 @@
+"""The event log as such: reading it, exporting it and replaying it."""

@@ -1,0 +1,1 @@
+"""The organizations view: its tables and event handlers, its queries, and the LiteLLM shapes."""
