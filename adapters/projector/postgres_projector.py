@@ -12,7 +12,6 @@ records and logs it (projections/failures.py), and readiness reports it.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from psycopg import sql
 from orgledger.projections.failures import ProjectionError, is_transient, short
 
 from orgledger.adapters.persistence import postgres
+from orgledger.adapters.projector.service import STUCK_BACKOFF, Backoff, ProjectorThread
 from orgledger.adapters.runtime import build_runtime
 
 if TYPE_CHECKING:
@@ -32,26 +32,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("orgledger.projector")
 WAKE = 0.1  # seconds between checks for stop()
-# Seconds between attempts: doubling from the first to the last, while the database is away or
-# an event cannot be applied.
+# Seconds between attempts while the database is away: doubling from the first to the last.
 RECONNECT_BACKOFF = (0.1, 5.0)
-STUCK_BACKOFF = (0.5, 10.0)
 
 
-class Backoff:
-    def __init__(self, first: float, most: float) -> None:
-        self.first, self.most = first, most
-        self.next = first
-
-    def take(self) -> float:
-        delay, self.next = self.next, min(self.next * 2, self.most)
-        return delay
-
-    def reset(self) -> None:
-        self.next = self.first
-
-
-class ProjectorService:
+class ProjectorService(ProjectorThread):
     """Runs until `stop()`: wait for the lock, then catch up on every NOTIFY (or every `poll`)."""
 
     def __init__(
@@ -62,26 +47,12 @@ class ProjectorService:
         poll: float = 1.0,
         lock_retry: float = 0.5,
     ) -> None:
+        super().__init__()
         self.settings = settings
         self.extra_projections = list(extra_projections)
         self.poll = poll
         self.lock_retry = lock_retry
-        self.state = "starting"
-        self.active = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
         self._lost_at: float | None = None  # while the database is away (or a batch fails): since when
-
-    def start(self) -> ProjectorService:
-        """Run in a daemon thread (what `serve` does)."""
-        self._thread = threading.Thread(target=self.run, name="orgledger-projector", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
     def run(self) -> None:
         runtime: Runtime | None = None

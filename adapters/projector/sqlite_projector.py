@@ -21,14 +21,13 @@ views.db's write lock (BEGIN IMMEDIATE) and applies only the events past them.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from typing import TYPE_CHECKING
 
 from orgledger.projections.failures import ProjectionError, short
 
 from orgledger.adapters.persistence.file_lock import ExclusiveFileLock
-from orgledger.adapters.projector.postgres_projector import STUCK_BACKOFF, Backoff
+from orgledger.adapters.projector.service import STUCK_BACKOFF, Backoff, ProjectorThread
 from orgledger.adapters.projector.wake import WakeListener
 from orgledger.adapters.http.read_cache import SQLiteDataVersion
 from orgledger.adapters.runtime import build_runtime
@@ -45,28 +44,14 @@ IDLE_AFTER = 1.0
 FAILED_BACKOFF = (0.1, 5.0)
 
 
-class SQLiteProjectorService:
+class SQLiteProjectorService(ProjectorThread):
     """Runs until `stop()`: wait for the lock, then catch up whenever the log changes."""
 
     def __init__(self, settings: Settings, *, poll: float = 1.0, lock_retry: float = 0.2) -> None:
+        super().__init__()
         self.settings = settings
         self.poll = poll
         self.lock_retry = lock_retry
-        self.state = "starting"
-        self.active = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> SQLiteProjectorService:
-        """Run in a daemon thread (what `serve` does)."""
-        self._thread = threading.Thread(target=self.run, name="orgledger-projector", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
     def run(self) -> None:
         lock = ExclusiveFileLock(lock_path(self.settings))
