@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .tables import comparison_row, text_table, verdict
+
 # Commands at least as fast as the CRUD peer; reads half as fast again (they are a view lookup).
 TARGETS = {"info": 1.5, "list": 1.5, "new": 1.0, "member_add": 1.0}
 PATHS = {"info": "GET /organization/info", "list": "GET /organization/list",
@@ -43,7 +45,7 @@ def targets(backend: str, peer: dict[str, Any] | None) -> list[dict[str, Any]]:
                          "why": why or "errors in the run"})
         else:
             rows.append({"backend": backend, "target": target, "value": ratio, "limit": limit,
-                         "result": "PASS" if ratio >= limit else "FAIL"})
+                         "result": verdict(ratio, limit)})
     return rows
 
 
@@ -56,15 +58,8 @@ def table(peer: dict[str, Any]) -> str:
         return f"orgledger vs the CRUD peer: {peer.get('skipped') or peer.get('error')}"
     body = []
     for name, s in peer["scenarios"].items():
-        ours, theirs, limit = s["orgledger"], s["peer"], TARGETS[name]
+        ours, theirs = s["orgledger"], s["peer"]
         errors = f" ({ours['errors']} / {theirs['errors']} errors)" if ours["errors"] or theirs["errors"] else ""
-        body.append([PATHS[name], f"{ours['throughput_rps']:,.0f}", f"{theirs['throughput_rps']:,.0f}",
-                     "-" if s["ratio"] is None else f"{s['ratio']:.2f}x", f">= {limit}x",
-                     "NOT MEASURED" if s["ratio"] is None else ("PASS" if s["ratio"] >= limit else "FAIL"),
-                     f"{ours['p99_ms']:.1f} / {theirs['p99_ms']:.1f}{errors}"])
-    widths = [max([len(HEADER[i]), *(len(r[i]) for r in body)]) for i in range(len(HEADER))]
-    lines = [f"orgledger vs the CRUD peer (SQLite, one process, {peer['stack']}, "
-             f"{peer['clients']} clients, {peer['seconds']:.0f} s each):"]
-    rule = ["-" * w for w in widths]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in [HEADER, rule, *body]]
-    return "\n".join(lines)
+        body.append(comparison_row(PATHS[name], ours, theirs, s["ratio"], TARGETS[name], errors))
+    return text_table(f"orgledger vs the CRUD peer (SQLite, one process, {peer['stack']}, "
+                      f"{peer['clients']} clients, {peer['seconds']:.0f} s each):", HEADER, body)

@@ -16,6 +16,7 @@ from typing import Any
 
 from . import commands, loadgen, peer, reads
 from .servers import orgledger_server
+from .tables import comparison_row, text_table, verdict
 from .stores import fresh_store
 
 TARGET = 1.4
@@ -63,7 +64,7 @@ def targets(backend: str, workers: dict[str, Any] | None) -> list[dict[str, Any]
         rows.append({"backend": backend, "target": target, "result": "NOT MEASURED", "why": why}
                     if ratio is None else
                     {"backend": backend, "target": target, "value": ratio, "limit": TARGET,
-                     "result": "PASS" if ratio >= TARGET else "FAIL"})
+                     "result": verdict(ratio, TARGET)})
     return rows
 
 
@@ -71,16 +72,8 @@ def table(workers: dict[str, Any]) -> str:
     if "scenarios" not in workers:
         return f"--workers 2 over --workers 1: {workers.get('skipped') or workers.get('error')}"
     header = ["scenario", "1 worker req/s", "2 workers req/s", "ratio", "target", "result", "p99 ms (1 / 2)"]
-    body = []
-    for name, s in workers["scenarios"].items():
-        one, two = s["workers 1"], s["workers 2"]
-        body.append([PATHS[name], f"{one['throughput_rps']:,.0f}", f"{two['throughput_rps']:,.0f}",
-                     "-" if s["ratio"] is None else f"{s['ratio']:.2f}x", f">= {TARGET}x",
-                     "NOT MEASURED" if s["ratio"] is None else ("PASS" if s["ratio"] >= TARGET else "FAIL"),
-                     f"{one['p99_ms']:.1f} / {two['p99_ms']:.1f}"])
-    widths = [max([len(header[i]), *(len(r[i]) for r in body)]) for i in range(len(header))]
-    lines = [f"serve --workers 2 over --workers 1 (SQLite, {workers['stack']}, {workers['clients']} "
-             f"clients, {workers.get('wrk_threads', 1)} wrk threads, {workers['seconds']:.0f} s each):"]
-    rule = ["-" * w for w in widths]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in [header, rule, *body]]
-    return "\n".join(lines)
+    body = [comparison_row(PATHS[name], s["workers 1"], s["workers 2"], s["ratio"], TARGET)
+            for name, s in workers["scenarios"].items()]
+    return text_table(f"serve --workers 2 over --workers 1 (SQLite, {workers['stack']}, {workers['clients']} "
+                      f"clients, {workers.get('wrk_threads', 1)} wrk threads, {workers['seconds']:.0f} s each):",
+                      header, body)
