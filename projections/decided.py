@@ -14,7 +14,13 @@ from orgledger.domain.organization import Organization
 from orgledger.domain.user import User
 
 from orgledger.projections.base import iso
-from orgledger.projections.organizations.shapes import BUDGET_FIELDS, budget_shape, membership_shape, org_shape, user_shape
+from orgledger.projections.organizations.shapes import (
+    BUDGET_FIELDS,
+    budget_shape,
+    membership_shape,
+    org_shape,
+    user_shape,
+)
 from orgledger.projections.store import to_json
 
 

@@ -1,5 +1,5 @@
 """`orgledger projections status|rebuild`: how far each read model is behind, and rebuilding
-one from the log while `serve` keeps running. Registered on the `projections` group in cli.py."""
+one from the log while `serve` keeps running. Registered on the `projections` group in main.py."""
 
 from __future__ import annotations
 

@@ -11,7 +11,19 @@ from pydantic_core import PydanticCustomError
 from orgledger.domain.values import BUDGET_FIELDS, ORG_ROLES, USER_ROLES
 
 from orgledger.adapters.http.errors import RequestValidationError, validation_errors
-from orgledger.adapters.http.limits import KEY_NAMES, MAX_LIST_ITEMS, MAX_MEMBERS_PER_CALL, Email, Id, IdList, JsonObject, Key, Money, Text, TextList
+from orgledger.adapters.http.limits import (
+    KEY_NAMES,
+    MAX_LIST_ITEMS,
+    MAX_MEMBERS_PER_CALL,
+    Email,
+    Id,
+    IdList,
+    JsonObject,
+    Key,
+    Money,
+    Text,
+    TextList,
+)
 
 OrgRole = Literal["org_admin", "internal_user", "internal_user_viewer"]
 UserRole = Literal[

@@ -122,7 +122,7 @@ def member_delete(call: Call, body: rq.OrganizationMemberDeleteRequest) -> dict[
 
 
 ROUTES = [
-    # The reads first: they are the most frequent requests (see http.py).
+    # The reads first: they are the most frequent requests (see app.py).
     route("GET", "/organization/info", info_org, name="info_get", query=rq.InfoQuery, quick=True),
     route("GET", "/organization/list", list_orgs, query=rq.ListQuery),
     route("POST", "/organization/new", new_org, body=rq.NewOrganizationRequest),

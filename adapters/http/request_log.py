@@ -251,5 +251,5 @@ def flush_logging() -> None:
                 handler.stop()
 
 
-# Worker processes end through lifespan shutdown (see http.py); a single process also ends here.
+# Worker processes end through lifespan shutdown (see app.py); a single process also ends here.
 atexit.register(flush_logging)

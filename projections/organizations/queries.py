@@ -1,6 +1,6 @@
 """The organizations view's queries: what /organization/info, /organization/list and the
 member and user answers read. Ids and emails are found by their bounded index_key and then
-compared in full (organizations.py keys its tables so)."""
+compared in full (view.py keys its tables so)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from orgledger.projections.index_key import index_key
-from orgledger.projections.organizations.shapes import BUDGET_FIELDS, budget_shape, membership_shape, org_shape, raw_org_shape, user_shape
+from orgledger.projections.organizations.shapes import (
+    BUDGET_FIELDS,
+    budget_shape,
+    membership_shape,
+    org_shape,
+    raw_org_shape,
+    user_shape,
+)
 from orgledger.projections.store import Cursor
 
 MEMBERS_CHUNK = 500
@@ -164,10 +171,6 @@ class OrganizationQueries:
         """The users with these ids that exist, in the order asked."""
         rows = {r["user_id"]: r for r in self._rows_where_in(cur, "users", ("user_key", "user_id"), user_ids)}
         return [user_shape(rows[u]) for u in user_ids if u in rows]
-
-    def existing_user_ids(self, cur: Cursor, user_ids: list[str]) -> set[str]:
-        return {r["user_id"] for r in self._rows_where_in(cur, "users", ("user_key", "user_id"), user_ids,
-                                                          columns="user_id")}
 
     def user_ids_by_email(self, cur: Cursor, email: str) -> list[str]:
         return self.user_ids_by_emails(cur, [email]).get(email, [])

@@ -1,7 +1,7 @@
 """The organizations read model: organizations, their budgets, memberships and users.
 
-It answers /organization/info, /organization/list and the deprecated POST info, and the
-look-ups the application needs (users by email, an organization's members)."""
+It answers /organization/info, /organization/list and the deprecated POST info (commands
+never read it: they find what they need in the event store)."""
 
 from __future__ import annotations
 

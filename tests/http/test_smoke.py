@@ -40,7 +40,7 @@ def test_a_command_that_loses_every_race_answers_409_and_writes_nothing(client: 
 
 
 def test_commands_run_on_the_servers_worker_threads(client: TestClient) -> None:
-    # The blocking part of a command runs on the thread pool the lifespan installs (http.py,
+    # The blocking part of a command runs on the thread pool the lifespan installs (app.py,
     # WORKER_THREADS), not on the event loop nor on anyio's threads.
     import threading
 
