@@ -38,24 +38,19 @@ class Call:
     """One authenticated request, as a handler sees it: who asks, and what it may ask in turn,
     the ledger (one command) and the queries (reads of the views)."""
 
-    runtime: Runtime
+    ledger: OrgLedger
+    queries: Queries
+    # Read-your-writes: True once the views show a log position, False if they lag (Runtime.settle).
+    views_reach: Callable[[int], bool]
     caller: Caller
     actor: Actor
     # The committed position the views had not shown when the answer was made, if any.
     views_lag: int | None = None
 
-    @property
-    def ledger(self) -> OrgLedger:
-        return self.runtime.ledger
-
-    @property
-    def queries(self) -> Queries:
-        return self.runtime.queries
-
     def settle(self, done: Done) -> bool:
         """Read-your-writes: wait for the views to show `done`, so the caller's next read sees
         it; False (and the answer says so) if they lag."""
-        if self.runtime.settle(done.position):
+        if self.views_reach(done.position):
             return True
         self.views_lag = done.position
         return False
@@ -138,7 +133,9 @@ def endpoint(route: str, handler: Handler[M], *, body: type[M] | None = None,
             author = changed_by(request)
             parsed = parse(model, data, "body") if body is not None else parse(model, query_params, "query")
             call = Call(
-                runtime=runtime,
+                ledger=runtime.ledger,
+                queries=runtime.queries,
+                views_reach=runtime.settle,
                 caller=caller,
                 actor=caller.actor(author, getattr(request.state, "request_id", None)),
             )
