@@ -88,16 +88,22 @@ def log(organization_id: str | None, user_id: str | None, changed_by: str | None
         since: datetime | None, until: datetime | None, fmt: str) -> None:
     """Stream the event log in log order, filters combined with AND (constant memory)."""
     log_filter = eventlog.LogFilter(organization_id, user_id, changed_by, since, until)
+    # Written to the buffered stream, flushed once at the end: click.echo flushes every line,
+    # which cost a third of the time of a long log.
+    out = sys.stdout
     with ledger() as app:
-        if fmt == "table":
-            click.echo(TABLE_HEADER)
-        for e in eventlog.filtered(app, log_filter):
-            if fmt == "jsonl":
-                click.echo(msgspec.json.encode(e.as_line()).decode())
-            else:
+        if fmt == "jsonl":
+            encode = msgspec.json.Encoder().encode
+            for e in eventlog.filtered(app, log_filter):
+                out.write(encode(e.as_line()).decode())
+                out.write("\n")
+        else:
+            out.write(TABLE_HEADER + "\n")
+            for e in eventlog.filtered(app, log_filter):
                 actor = printable(e.actor.get("user_id") or "-")
-                click.echo(f"{e.position:>8}  {e.iso_timestamp:<27}  {e.type:<20}  "
-                           f"{actor:<20}  {printable(eventlog.subject(e))}")
+                out.write(f"{e.position:>8}  {e.iso_timestamp:<27}  {e.type:<20}  "
+                          f"{actor:<20}  {printable(eventlog.subject(e))}\n")
+    out.flush()
 
 
 @audit.command("state")

@@ -48,7 +48,7 @@ def _replay(app: Any, cur: Cursor, organization_id: str, budget_id: str, as_of: 
                 break
         elif not _concerns(e, organization_id, budget_id) or (as_of is not None and e.timestamp > as_of):
             continue
-        view.apply(app.mapper.to_domain_event(e.notification), cur, e.position)
+        view.apply(app.mapper.to_domain_event(e.stored), cur, e.position)
         if e.aggregate == "Organization" and cut is None:
             org_version = e.originator_version
             deleted_at = e if e.type == "OrgDeleted" else None

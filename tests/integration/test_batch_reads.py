@@ -43,3 +43,16 @@ def test_states_by_topic_equal_the_notifications_of_those_topics(runtime: Runtim
     assert recorder.select_states(2, head - 1, topics, 3) == expected
     assert len(expected) == 3
     assert recorder.select_states(head, head, topics, 10) == []
+
+
+def test_log_rows_equal_the_notifications(runtime: Runtime) -> None:
+    create(runtime, "org-1")
+    add(runtime, "org-1", ("u-1", "internal_user"), ("u-2", "org_admin"))
+    recorder = runtime.ledger.recorder
+    head = recorder.max_notification_id()
+    expected = [(n.id, str(n.originator_id), n.originator_version, n.topic, n.state)
+                for n in recorder.select_notifications(start=1, limit=3, stop=head - 1,
+                                                       inclusive_of_start=False)]
+    assert recorder.select_log(1, head - 1, 3) == expected
+    assert len(expected) == 3
+    assert recorder.select_log(head, head + 5, 10) == []

@@ -19,14 +19,14 @@ def fill(runtime: Runtime, orgs: int, first: int = 0) -> None:
 def test_stream_reads_page_by_page_up_to_the_head_it_started_at(runtime: Runtime) -> None:
     fill(runtime, 5)  # 20 events
     pages: list[int] = []
-    select = runtime.ledger.recorder.select_notifications
+    select = runtime.ledger.recorder.select_log
 
     def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
         page = select(*args, **kwargs)
         pages.append(len(page))
         return page
 
-    runtime.ledger.recorder.select_notifications = counting  # type: ignore[method-assign]
+    runtime.ledger.recorder.select_log = counting  # type: ignore[method-assign]
     streamed = []
     for e in eventlog.stream(runtime.ledger, page_size=3):
         streamed.append(e.position)
