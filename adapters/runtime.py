@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from eventsourcing.postgres import PostgresDatastore
-from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool, SQLiteDatastore
+from eventsourcing.sqlite import SQLiteConnection, SQLiteDatastore
 from eventsourcing.utils import get_topic
 
 from orgledger.adapters.persistence.recorders import GuardedPOPOFactory, GuardedSQLiteRecorder
@@ -33,6 +33,7 @@ from orgledger.adapters.http import access
 from orgledger.adapters.persistence import postgres
 from orgledger.adapters.projector import sqlite_workers
 from orgledger.adapters.persistence.data_files import prepare_sqlite_data
+from orgledger.adapters.persistence.thread_connections import ThreadConnections
 from orgledger.adapters.http.auth import Authenticator, Caller
 from orgledger.adapters.http.queries import Queries
 from orgledger.adapters.http.read_cache import ReadCache, views_version
@@ -153,8 +154,8 @@ def view_datastore(settings: Settings, role: str = "api") -> SQLiteDatastore | P
         return postgres.view_datastore(settings, role)
     if settings.backend == "popo":
         return SQLiteDatastore(f"file:views-{uuid.uuid4().hex}?mode=memory&cache=shared")
-    # One pooled connection per worker thread (http.WORKER_THREADS): a connection beyond
-    # the pool is opened and closed per request, and recompiles its statements each time.
+    # One connection per thread (thread_connections.py), opened once: a connection opened and
+    # closed per request would recompile its statements each time.
     datastore = SQLiteDatastore(str(settings.data_dir / "views.db"), lock_timeout=30,
                                 pool_size=VIEW_POOL_SIZE)
     datastore.pool = ViewsConnectionPool(db_name=datastore.pool.db_name, lock_timeout=30,
@@ -165,7 +166,7 @@ def view_datastore(settings: Settings, role: str = "api") -> SQLiteDatastore | P
 VIEW_POOL_SIZE = 40
 
 
-class ViewsConnectionPool(SQLiteConnectionPool):
+class ViewsConnectionPool(ThreadConnections):
     """Connections to views.db, which commit without waiting for the disk.
 
     The views are derived from the event log, whose commits do wait for the disk. In WAL mode

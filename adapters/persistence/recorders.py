@@ -36,6 +36,7 @@ from orgledger.application.deadline import DeadlineExceeded, OutcomeUnknown
 from orgledger.adapters.persistence.batch_reads import POPOBatchReads, PostgresBatchReads, SQLiteBatchReads
 from orgledger.adapters.persistence.fences import LocalFences, fence_key, hold_postgres_fences
 from orgledger.adapters.persistence.sqlite_fences import FENCES_DDL, SQLiteFences
+from orgledger.adapters.persistence.thread_connections import ThreadConnections
 from orgledger.adapters.persistence.write_turn import WriteTurn
 from orgledger.adapters.persistence.group_commit import Append, GroupCommit
 
@@ -85,6 +86,10 @@ class GuardedSQLiteRecorder(SQLiteBatchReads, SQLiteApplicationRecorder):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        pool = self.datastore.pool
+        if not isinstance(pool, ThreadConnections):
+            self.datastore.pool = ThreadConnections(db_name=pool.db_name, lock_timeout=pool.lock_timeout)
+            pool.close()
         self.group = GroupCommit(self.write_batch)
         self.write_turn = WriteTurn(self.datastore.pool.db_name)
         # In the database, not in memory: `serve --workers N` writes from several processes.
