@@ -84,17 +84,24 @@ class Projector:
         with self.store.transaction(commit=False) as cur:
             return {p.name: p.position(cur) for p in self.projections}
 
-    def catch_up(self, progress: Callable[[int], None] | None = None, *, until: int | None = None) -> int:
+    def catch_up(self, progress: Callable[[int], None] | None = None, *, until: int | None = None,
+                 wait: bool = True) -> int:
         """Apply every event not yet applied; returns how many were read from the log.
 
         Concurrent callers share the work: under load, one catch-up (one view transaction)
         serves every request that was waiting for it, instead of one each. A caller that only
         needs the views to reach `until` returns as soon as a finished batch reached it (with
-        group commit, one catch-up serves all the commands that committed together)."""
+        group commit, one catch-up serves all the commands that committed together). With
+        `wait` False it returns at once if another catch-up is running or a projection is
+        failing: the writer of a batch calls it so, and must not be held up by either."""
         if until is not None and self.applied >= until:
             return 0  # without queueing for the lock behind every other caller
+        if not wait and self._failing is not None:
+            return 0
         arrived_after = self._started
-        with self._lock:
+        if not self._lock.acquire(blocking=wait):
+            return 0
+        try:
             if self._completed > arrived_after or (until is not None and self.applied >= until):
                 return 0
             self._started += 1
@@ -102,6 +109,8 @@ class Projector:
             done = self._catch_up(progress)
             self._completed = number
             return done
+        finally:
+            self._lock.release()
 
     def _catch_up(self, progress: Callable[[int], None] | None) -> int:
         if self.applied and self._applied_to == self._keys():

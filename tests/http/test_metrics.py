@@ -15,6 +15,7 @@ from orgledger.application.commands import CreateOrg
 from orgledger.application.retry import retry_on_conflict
 from orgledger.domain.values import Actor
 from tests.conftest import ADMIN, BACKENDS, MASTER_KEY
+from tests.integration.helpers import views_left_behind
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -81,8 +82,9 @@ def test_lag_shows_unapplied_events_and_returns_to_zero_after_catch_up(
 ) -> None:
     # Events are appended without the views catching up (as when a projector process is behind).
     actor = Actor(user_id="ops")
-    for alias in ("a", "b", "c"):
-        runtime.ledger.create_org(CreateOrg(actor=actor, organization_alias=alias))
+    with views_left_behind(runtime):
+        for alias in ("a", "b", "c"):
+            runtime.ledger.create_org(CreateOrg(actor=actor, organization_alias=alias))
     behind = scrape(client)
     head = value(behind, "orgledger_event_log_head_position")
     assert value(behind, "orgledger_projection_lag_events", projection="organizations") == 6

@@ -20,6 +20,20 @@ from orgledger.domain.values import Actor, BudgetLimits
 ADMIN = Actor(user_id="default_user_id", api_key_hash="a" * 64)
 
 
+@contextmanager
+def views_left_behind(runtime: Runtime) -> Iterator[None]:
+    """Commands in the block leave the views where they are, as when a projector process is
+    behind: on SQLite in one process, a batch's writer would otherwise catch them up."""
+    group = getattr(runtime.ledger.recorder, "group", None)
+    hooks = group.after_commit if group is not None else []
+    kept = list(hooks)
+    hooks.clear()
+    try:
+        yield
+    finally:
+        hooks.extend(kept)
+
+
 def head(runtime: Runtime) -> int:
     return runtime.ledger.recorder.max_notification_id() or 0
 

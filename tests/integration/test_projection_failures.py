@@ -20,7 +20,7 @@ from orgledger.projections.failures import ProjectionError
 from tests.conftest import MASTER_KEY, make_settings
 from tests.http.test_metrics import scrape, value
 from tests.integration.failing import POISON, Tripwire, add_tripwire, append_unreadable_event
-from tests.integration.helpers import create, head
+from tests.integration.helpers import create, head, views_left_behind
 
 
 def error_lines(caplog: pytest.LogCaptureFixture, logger: str) -> list[logging.LogRecord]:
@@ -43,9 +43,10 @@ def test_sqlite_inline_catch_up_reports_a_failing_event_once_and_recovers(
         with TestClient(build_app(runtime=runtime)) as client:
             assert client.get("/health/readiness").status_code == 200
             # Written together, caught up together: one batch, failing on the middle command.
-            create(runtime, "before")
-            poison_at = create(runtime, POISON).position
-            create(runtime, "after")
+            with views_left_behind(runtime):
+                create(runtime, "before")
+                poison_at = create(runtime, POISON).position
+                create(runtime, "after")
             for _ in range(3):  # every command's catch-up tries again
                 with pytest.raises(ProjectionError, match=f"tripwire failed at position {poison_at}"):
                     runtime.sync()
@@ -119,9 +120,10 @@ def test_the_postgres_projector_reports_a_failing_event_and_recovers(
     try:
         with TestClient(build_app(runtime=runtime)) as client:
             assert service.active.wait(20)
-            create(runtime, "before")
-            poison_at = create(runtime, POISON).position
-            create(runtime, "after")
+            with views_left_behind(runtime):
+                create(runtime, "before")
+                poison_at = create(runtime, POISON).position
+                create(runtime, "after")
             wait_until(lambda: client.get("/health/readiness").status_code == 503)
             assert service.state == "stuck"
             wait_until(lambda: client.get("/health/readiness").json()["stuck"][0]["attempts"] >= 3)

@@ -19,6 +19,7 @@ from orgledger.projections import rebuild as ops
 from orgledger.projections.audit import AuditView
 from orgledger.projections.rebuild import PREFIX
 from tests.conftest import make_settings
+from tests.integration.helpers import views_left_behind
 
 NAMES = [cls.name for cls in projection_classes()]
 
@@ -33,7 +34,8 @@ def data_dir(tmp_path: Path) -> Path:
                                               members=[NewMember(role="internal_user", user_id="u")]))
     runtime.sync()
     # One more event the views have not seen yet (as if written by another process).
-    runtime.ledger.create_org(CreateOrg(actor=actor, organization_alias="late", organization_id="late"))
+    with views_left_behind(runtime):
+        runtime.ledger.create_org(CreateOrg(actor=actor, organization_alias="late", organization_id="late"))
     runtime.close()
     return tmp_path / "data"
 
