@@ -35,14 +35,14 @@ class Plan:
     command_seconds: float = 10.0
     read_seconds: float = 4.0
     growth_seconds: float = 20.0  # all sizes together, interleaved
-    peer_seconds: float = 5.0  # each of 4 scenarios x 2 servers
-    workers_seconds: float = 5.0  # each of 3 scenarios x 2 servers (--workers 1 and 2)
+    peer_seconds: float = 4.0  # each of 4 scenarios x 2 servers
+    workers_seconds: float = 4.0  # each of 3 scenarios x 2 servers (--workers 1 and 2)
     clients: int = 16
     big_orgs: int = 100_000  # x 10 events = the 1M-event log
     growth_orgs: tuple[int, ...] = (1_000, 10_000)  # and big_orgs, from the big log
     decode_sample: int = 300_000  # events read for the raw decode rate
     # 5 minutes in all: 40 to 50 s go to starting the steps and the servers, outside the budget.
-    budget_seconds: float = 250.0
+    budget_seconds: float = 265.0
 
     @property
     def big_events(self) -> int:
