@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import uuid4
 
-from eventsourcing.application import Application
 from eventsourcing.persistence import ApplicationRecorder, Mapper, RecordConflictError, Recording
 
 from orgledger.domain.budget import Budget, check_limits
@@ -24,6 +23,7 @@ from .append_condition import AppendCondition, GuardedRecorder
 from .commands import AddMembers, CreateOrg, Done, RemoveMember, UpdateMember, UpdateOrg
 from .deadline import current_deadline
 from .deletion import OrgDeletion
+from .direct_save import DirectSave
 from .idempotency import IdempotentRequests, pending_claim
 from .identity import IdentityCommands
 from .lookups import Lookups
@@ -31,7 +31,7 @@ from .mapper import MsgspecMapper
 from .retry import retry_on_conflict
 
 
-class OrgLedger(IdentityCommands, OrgDeletion, IdempotentRequests, Lookups, Application):
+class OrgLedger(IdentityCommands, OrgDeletion, IdempotentRequests, Lookups, DirectSave):
     name = "orgledger"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
