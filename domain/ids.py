@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 
+# The same organizations' ids are derived at every command on them (a UUID is immutable).
+@lru_cache(maxsize=4096)
 def _id(*parts: str) -> UUID:
     return uuid5(NAMESPACE_URL, "orgledger:" + "/".join(parts))
 
