@@ -41,8 +41,8 @@ class Plan:
     big_orgs: int = 100_000  # x 10 events = the 1M-event log
     growth_orgs: tuple[int, ...] = (1_000, 10_000)  # and big_orgs, from the big log
     decode_sample: int = 300_000  # events read for the raw decode rate
-    # 5 minutes in all: 40 to 50 s go to starting the steps and the servers, outside the budget.
-    budget_seconds: float = 265.0
+    # 5 minutes in all: the steps' start-ups are inside their times (the 12-04 run: 4 min in all).
+    budget_seconds: float = 275.0
 
     @property
     def big_events(self) -> int:
@@ -131,10 +131,10 @@ def run_backend(backend: str, plan: Plan, only: set[str]) -> dict[str, Any]:
 
 
 def _audit_reserve(plan: Plan, decode: dict[str, Any]) -> float:
-    """Time kept for the audit replay: 2.5 times the raw decode time of the log (it runs at
-    about 0.6x the decode rate)."""
+    """Time kept for the audit replay: 1.5 times the raw decode time of the log (it runs at
+    about the decode rate)."""
     rate = decode.get("events_per_s")
-    return 2.5 * plan.big_events / rate if rate else 60.0
+    return 1.5 * plan.big_events / rate if rate else 60.0
 
 
 def _big_log(store: Any, plan: Plan) -> dict[str, Any]:
