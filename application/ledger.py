@@ -38,6 +38,7 @@ class OrgLedger(IdentityCommands, OrgDeletion, IdempotentRequests, Lookups, Dire
         super().__init__(*args, **kwargs)
         # Told the recordings of every save once it has committed (metrics count events here).
         self.save_observers: list[Callable[[Sequence[Recording]], None]] = []
+        self._orgs_read = {}
 
     def _notify(self, recordings: list[Recording]) -> None:
         for observe in self.save_observers:
@@ -121,7 +122,7 @@ class OrgLedger(IdentityCommands, OrgDeletion, IdempotentRequests, Lookups, Dire
     @retry_on_conflict
     def add_members(self, cmd: AddMembers) -> Done:
         """Add members, creating users that do not exist yet, in one save."""
-        org = self._active_org(cmd.organization_id)
+        org = self._org_to_read(cmd.organization_id)
         changed: list[Any] = []
         users: list[User] = []
         # Sets beside the lists: each member is checked against the others in constant time,
@@ -169,7 +170,7 @@ class OrgLedger(IdentityCommands, OrgDeletion, IdempotentRequests, Lookups, Dire
     @retry_on_conflict
     def update_member(self, cmd: UpdateMember) -> Done:
         """Change a member's role and/or their budget inside the organization."""
-        org = self._active_org(cmd.organization_id, InvalidRequestError)
+        org = self._org_to_read(cmd.organization_id, InvalidRequestError)
         membership = self._active_membership(org, cmd.user_id, cmd.user_email)
         changed: list[Any] = []
         shown: list[Any] = []  # not changed, but in the answer
@@ -202,7 +203,7 @@ class OrgLedger(IdentityCommands, OrgDeletion, IdempotentRequests, Lookups, Dire
     @retry_on_conflict
     def remove_member(self, cmd: RemoveMember) -> Done:
         """Remove a member from an organization."""
-        org = self._active_org(cmd.organization_id, InvalidRequestError)
+        org = self._org_to_read(cmd.organization_id, InvalidRequestError)
         membership = self._active_membership(org, cmd.user_id, cmd.user_email)
         membership.remove(cmd.actor)
         condition = AppendCondition(versions={org.id: org.version})
@@ -219,8 +220,14 @@ class OrgLedger(IdentityCommands, OrgDeletion, IdempotentRequests, Lookups, Dire
     def _save(self, *aggregates: Any, condition: AppendCondition | None = None) -> int:
         # The request's deadline goes with the events: the writer leaves them out if the
         # caller has given up by the time it would write them (deadline.py).
-        recordings = self.save(*self.with_claim(aggregates), condition=condition,
-                               deadline=current_deadline.get())
+        # An organization saved here moves on; one a failed condition names may have.
+        self._forget_orgs(a.id for a in aggregates if isinstance(a, Organization))
+        try:
+            recordings = self.save(*self.with_claim(aggregates), condition=condition,
+                                   deadline=current_deadline.get())
+        except Exception:
+            self._forget_orgs(condition.versions if condition else ())
+            raise
         if (claim := pending_claim.get()) is not None:
             claim.saved = True
         if recordings:
