@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import uuid
@@ -236,7 +235,7 @@ def build_runtime(settings: Settings, *, catch_up: bool = True, role: str = "api
     if runtime.inline_projector and catch_up and isinstance(ledger.recorder, GuardedSQLiteRecorder):
         # The writer of each batch shows it in the views before its callers wake (group_commit.py),
         # unless that would make it wait: then each caller settles on its own, as before.
-        ledger.recorder.group.after_commit.append(functools.partial(projector.catch_up, wait=False))
+        ledger.recorder.group.after_commit.append(projector.catch_up_written)
     if runtime.inline_projector and catch_up:  # `orgledger check` looks at the views as they are
         # Serving starts even if the views cannot catch up: readiness reports it.
         runtime.settle(ledger.recorder.max_notification_id() or 0)

@@ -41,6 +41,24 @@ class LocalProgress:
             return self._changed.wait_for(lambda: self.position >= position, timeout)
 
 
+def _follows_on(written: Sequence[tuple[int, Any]], start: int) -> bool:
+    """Whether these positions come right after `start`, one after another."""
+    return bool(written) and all(position == start + n for n, (position, _) in enumerate(written, 1))
+
+
+class _Written:
+    """A stored event and its position, as select_notifications would have read it back."""
+
+    __slots__ = ("id", "originator_id", "originator_version", "topic", "state")
+
+    def __init__(self, position: int, stored: Any) -> None:
+        self.id = position
+        self.originator_id = stored.originator_id
+        self.originator_version = stored.originator_version
+        self.topic = stored.topic
+        self.state = stored.state
+
+
 class Projector:
     """Applies logged events to projections; each batch and its position commit together."""
 
@@ -84,8 +102,14 @@ class Projector:
         with self.store.transaction(commit=False) as cur:
             return {p.name: p.position(cur) for p in self.projections}
 
+    def catch_up_written(self, written: Sequence[tuple[int, Any]]) -> int:
+        """What the writer of a batch calls once it is committed, with its (position, stored
+        event) pairs: the views catch up without waiting (see `catch_up`), and without reading
+        those events back from the log when they follow on from what the views show."""
+        return self.catch_up(wait=False, written=written)
+
     def catch_up(self, progress: Callable[[int], None] | None = None, *, until: int | None = None,
-                 wait: bool = True) -> int:
+                 wait: bool = True, written: Sequence[tuple[int, Any]] = ()) -> int:
         """Apply every event not yet applied; returns how many were read from the log.
 
         Concurrent callers share the work: under load, one catch-up (one view transaction)
@@ -106,22 +130,27 @@ class Projector:
                 return 0
             self._started += 1
             number = self._started
-            done = self._catch_up(progress)
+            done = self._catch_up(progress, written)
             self._completed = number
             return done
         finally:
             self._lock.release()
 
-    def _catch_up(self, progress: Callable[[int], None] | None) -> int:
+    def _catch_up(self, progress: Callable[[int], None] | None,
+                  written: Sequence[tuple[int, Any]] = ()) -> int:
         if self.applied and self._applied_to == self._keys():
             start = self.applied  # no read of the positions: each is at least this far
         else:
             start = min(self.positions().values(), default=0)
         done = 0
         while True:
-            notifications = self.app.recorder.select_notifications(
-                start=start, limit=self.batch_size, inclusive_of_start=False
-            )
+            if _follows_on(written, start):
+                notifications: Sequence[Any] = [_Written(i, e) for i, e in written]
+                written = ()
+            else:
+                notifications = self.app.recorder.select_notifications(
+                    start=start, limit=self.batch_size, inclusive_of_start=False
+                )
             if not notifications:
                 return done
             try:

@@ -10,7 +10,7 @@ sees them exactly as it would have seen them committed. Callers that arrive whil
 being written wait; when it is done, the first of them writes the next batch, with them all.
 
 Callbacks in `after_commit` run in the writer, after a batch is committed and before its callers
-are woken: with SQLite in one process, the projector's catch-up (runtime.py), so the views show
+are woken, given the batch's events with their positions: with SQLite in one process, the projector's catch-up (runtime.py), so the views show
 the batch once for all of its callers, instead of sixteen request threads queueing on the
 projector's lock, each woken in turn to find there is nothing left to do (12% more commands
 per second measured, 16 clients).
@@ -53,7 +53,7 @@ class GroupCommit:
         self._lock = threading.Lock()
         self._waiting: list[Append] = []
         self._writing = False
-        self.after_commit: list[Callable[[], object]] = []
+        self.after_commit: list[Callable[[list[tuple[int, StoredEvent]]], object]] = []
 
     def append(self, events: Sequence[StoredEvent], kwargs: dict[str, Any]) -> Sequence[int] | None:
         """Write these events (in a batch with whatever else is waiting); their notification ids."""
@@ -81,8 +81,10 @@ class GroupCommit:
             for append in batch:
                 append.ids, append.error = None, _own_copy(e)
         else:
-            if any(append.ids for append in batch):
-                self._committed()
+            written = [(i, e) for append in batch if append.ids
+                       for i, e in zip(append.ids, append.events)]
+            if written:
+                self._committed(written)
         finally:
             with self._lock:
                 for append in batch:
@@ -94,10 +96,10 @@ class GroupCommit:
             if following is not None:
                 following.wake.set()  # not done: its caller writes the next batch
 
-    def _committed(self) -> None:
+    def _committed(self, written: list[tuple[int, StoredEvent]]) -> None:
         for callback in self.after_commit:
             try:
-                callback()
+                callback(written)
             except Exception as e:  # the batch is committed: its callers settle on their own
                 log.debug("after the commit: %s", e)
 
