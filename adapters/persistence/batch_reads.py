@@ -62,6 +62,8 @@ class SQLiteBatchReads:
     def select_events_of(self, ids: Sequence[UUID]) -> dict[UUID, list[StoredEvent]]:
         """Each aggregate's events in version order; [] for those not in the store."""
         found: dict[UUID, list[StoredEvent]] = {}
+        if not ids:
+            return found  # without a transaction that reads nothing
         table = self.events_table_name  # type: ignore[attr-defined]
         with self.datastore.transaction(commit=False) as c:  # type: ignore[attr-defined]
             for start in range(0, len(ids), CHUNK):
