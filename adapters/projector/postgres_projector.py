@@ -89,11 +89,9 @@ class ProjectorService(ProjectorThread):
         channel = runtime.ledger.recorder.channel_name  # type: ignore[attr-defined]
         with postgres.connect(self.settings) as conn:
             backoff.reset()
-            if self._lost_at is not None:
-                log.warning("projector: the database is back after %.1fs", time.monotonic() - self._lost_at)
-                self._lost_at = None
             self.state = "waiting"
             while not conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0]:  # type: ignore[index]
+                self._back()  # a standby: its connection works, and it needs nothing else yet
                 if self._stopping.wait(self.lock_retry):
                     return
             # LISTEN before catching up, so no append between the two goes unnoticed.
@@ -110,6 +108,14 @@ class ProjectorService(ProjectorThread):
                 progress.leading = False
             self.active.clear()
 
+    def _back(self) -> None:
+        """One line when an outage is over: once the projector has been through the log again
+        (its pooled connections may still fail for a moment after its own connection is made),
+        or, for a standby, once its connection answers."""
+        if self._lost_at is not None:
+            log.warning("projector: the database is back after %.1fs", time.monotonic() - self._lost_at)
+            self._lost_at = None
+
     def _follow(self, runtime: Runtime, conn: Any) -> None:
         due = 0.0
         stuck = Backoff(*STUCK_BACKOFF)
@@ -117,12 +123,14 @@ class ProjectorService(ProjectorThread):
             if time.monotonic() >= due:
                 try:
                     runtime.projector.catch_up()
+                    self._back()
                     self.state = "active"
                     stuck.reset()
                     due = time.monotonic() + self.poll
                 except ProjectionError:
                     # Recorded and logged by the projector; the connection is fine and the lock
                     # kept: a standby would fail on the same event.
+                    self._back()
                     self.state = "stuck"
                     due = time.monotonic() + stuck.take()
                 # A dead peer does not always end notifies(); a round trip does notice.
