@@ -10,10 +10,10 @@ sees them exactly as it would have seen them committed. Callers that arrive whil
 being written wait; when it is done, the first of them writes the next batch, with them all.
 
 Callbacks in `after_commit` run in the writer, after a batch is committed and before its callers
-are woken, given the batch's events with their positions: with SQLite in one process, the projector's catch-up (runtime.py), so the views show
-the batch once for all of its callers, instead of sixteen request threads queueing on the
-projector's lock, each woken in turn to find there is nothing left to do (12% more commands
-per second measured, 16 clients).
+are woken, given the batch's events with their positions: with SQLite in one process, the
+projector's catch-up (runtime.py), so the views show the batch once for all of its callers,
+instead of sixteen request threads queueing on the projector's lock, each woken in turn to find
+there is nothing left to do (12% more commands per second measured, 16 clients).
 """
 
 from __future__ import annotations
