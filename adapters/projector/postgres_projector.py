@@ -121,6 +121,10 @@ class ProjectorService(ProjectorThread):
         stuck = Backoff(*STUCK_BACKOFF)
         while not self._stopping.is_set():
             if time.monotonic() >= due:
+                # A dead peer does not always end notifies(); a round trip does notice. Asked
+                # before the catch-up: one started on a lost database waits out the store's
+                # retries (up to ten pool timeouts) before it fails.
+                conn.execute("SELECT 1")
                 try:
                     runtime.projector.catch_up()
                     self._back()
@@ -133,8 +137,6 @@ class ProjectorService(ProjectorThread):
                     self._back()
                     self.state = "stuck"
                     due = time.monotonic() + stuck.take()
-                # A dead peer does not always end notifies(); a round trip does notice.
-                conn.execute("SELECT 1")
             # Short waits keep stop() prompt; a NOTIFY makes the next catch-up due now, unless
             # an event is being retried on its own schedule.
             for _ in conn.notifies(timeout=WAKE, stop_after=1):

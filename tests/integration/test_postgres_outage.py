@@ -119,6 +119,12 @@ def test_the_projector_logs_one_line_when_it_loses_postgres_and_one_when_it_is_b
         writer.projector.wait_for(create(writer, "o1").position)
         forwarder.cut("refuse")
         create(writer, "o2")
+        # A cut in the middle of a catch-up is noticed once the store's retries give up (each
+        # waits for the pool's 5 s); otherwise at once.
+        deadline = time.monotonic() + 60
+        while projector.state != "reconnecting":
+            assert time.monotonic() < deadline, f"still {projector.state} 60 s after the cut"
+            time.sleep(0.05)
         time.sleep(4)  # tens of attempts without a backoff; about six with it
         assert projector.state == "reconnecting"
         forwarder.restore()
