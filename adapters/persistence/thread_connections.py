@@ -6,12 +6,15 @@ its fifteen connections, a writer queued behind readers and overflow connections
 closed per request (recompiling their statements). Here each thread keeps its own connection
 open for as long as the pool lives. SQLite's own locks order the writers (and the group commit
 and `write.lock` queue ours before they get there). A thread that asks again while its
-connection is out (a read inside another) is served by the ordinary pool, as before.
+connection is out (a read inside another) is served by the ordinary pool, as before. A thread
+that ends takes its connection with it (anyio's idle workers end after 10 s, and a new one
+would otherwise leave another connection open each time).
 """
 
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any
 
 from eventsourcing.sqlite import SQLiteConnection, SQLiteConnectionPool
@@ -21,7 +24,8 @@ class ThreadConnections(SQLiteConnectionPool):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._own = threading.local()
-        self._opened: list[SQLiteConnection] = []
+        # Weak: the thread's local storage holds each connection, and it goes with the thread.
+        self._opened: weakref.WeakSet[SQLiteConnection] = weakref.WeakSet()
         self._opened_lock = threading.Lock()
 
     def get_connection(self, timeout: float | None = None, *, is_writer: bool | None = None) -> SQLiteConnection:
@@ -35,7 +39,7 @@ class ThreadConnections(SQLiteConnectionPool):
                 if self._closed:
                     conn.close()
                     return super().get_connection(timeout, is_writer=is_writer)  # raises: closed
-                self._opened.append(conn)
+                self._opened.add(conn)
             self._own.conn = conn
         self._own.out = True
         return conn
@@ -48,7 +52,7 @@ class ThreadConnections(SQLiteConnectionPool):
 
     def close(self) -> None:
         with self._opened_lock:
-            opened, self._opened = self._opened, []
+            opened, self._opened = list(self._opened), weakref.WeakSet()
         for conn in opened:
             conn.close()
         super().close()
